@@ -1,0 +1,329 @@
+"""Generic key commands and expiry."""
+
+import time
+
+import pytest
+import redis
+
+from conftest import Err, Simple, nil, wait_until
+
+NO_SUCH_KEY = "no such key"
+NOT_INT = "value is not an integer or out of range"
+
+
+def err(r, *args):
+    with pytest.raises(redis.ResponseError) as e:
+        r.execute_command(*args)
+    return str(e.value)
+
+
+def test_del_unlink_exists_type(r):
+    r.mset({"a": 1, "b": 2, "c": 3})
+    r.rpush("l", "x")
+    assert r.exists("a") == 1
+    assert r.exists("a", "a", "b", "missing") == 3  # duplicates count each time
+    assert r.type("a") == "string"
+    assert r.type("l") == "list"
+    assert r.type("missing") == "none"
+    assert r.delete("a", "missing") == 1
+    assert r.delete("a") == 0
+    assert r.unlink("b", "c", "l", "missing") == 3
+    assert r.exists("a", "b", "c", "l") == 0
+    assert r.dbsize() == 0
+
+
+def test_type_reply_is_simple_string(raw, proto):
+    raw.call("SET", "s", "v")
+    assert raw.call("TYPE", "s") == Simple("string")
+    assert isinstance(raw.call("TYPE", "s"), Simple)
+    assert raw.call("TYPE", "nothing") == Simple("none")
+
+
+def test_keys_patterns(r):
+    names = ["hello", "hallo", "hxllo", "hllo", "heeeello", "a*b", "axb", "other"]
+    for n in names:
+        r.set(n, 1)
+    assert sorted(r.keys("*")) == sorted(names)
+    assert sorted(r.keys("h?llo")) == ["hallo", "hello", "hxllo"]
+    assert sorted(r.keys("h*llo")) == ["hallo", "heeeello", "hello", "hllo", "hxllo"]
+    assert sorted(r.keys("h[ae]llo")) == ["hallo", "hello"]
+    assert sorted(r.keys("h[^e]llo")) == ["hallo", "hxllo"]
+    assert sorted(r.keys("h[a-b]llo")) == ["hallo"]
+    assert r.keys("a\\*b") == ["a*b"]
+    assert sorted(r.keys("a*b")) == ["a*b", "axb"]
+    assert r.keys("nomatch*") == []
+
+
+def scan_all(r, **kw):
+    seen = []
+    cursor = 0
+    rounds = 0
+    while True:
+        cursor, keys = r.scan(cursor=cursor, **kw)
+        seen.extend(keys)
+        rounds += 1
+        assert rounds < 100000, "SCAN did not terminate"
+        if cursor == 0:
+            return seen
+
+
+def test_scan_to_completion(r):
+    strings = {f"s:{i}" for i in range(300)}
+    lists = {f"l:{i}" for i in range(120)}
+    with r.pipeline(transaction=False) as p:
+        for k in strings:
+            p.set(k, "v")
+        for k in lists:
+            p.rpush(k, "x")
+        p.execute()
+    everything = strings | lists
+    assert set(scan_all(r)) == everything
+    assert set(scan_all(r, count=7)) == everything
+    assert set(scan_all(r, count=1000)) == everything
+    matched = scan_all(r, match="s:1*", count=10)
+    assert set(matched) == {k for k in strings if k.startswith("s:1")}
+    assert set(scan_all(r, _type="list", count=10)) == lists
+    assert set(scan_all(r, _type="string", match="s:2?", count=10)) == {f"s:{i}" for i in range(20, 30)}
+    assert scan_all(r, _type="hash") == []
+
+
+def test_scan_reply_shape_and_errors(srv, raw, proto):
+    raw.call("SET", "only", "1")
+    cursor, keys = raw.call("SCAN", "0")
+    assert isinstance(cursor, bytes) and cursor == b"0"
+    assert keys == [b"only"]
+    assert raw.call("SCAN", "abc") == Err("ERR invalid cursor")
+    assert raw.call("SCAN", "0", "COUNT", "0") == Err("ERR syntax error")
+    assert raw.call("SCAN", "0", "BOGUS", "1") == Err("ERR syntax error")
+    empty = raw.call("SCAN", "0", "MATCH", "zzz*")
+    assert empty[1] == [] and isinstance(empty[0], bytes)
+
+
+def test_scan_while_keyspace_changes(r):
+    stable = {f"stable:{i}" for i in range(200)}
+    with r.pipeline(transaction=False) as p:
+        for k in stable:
+            p.set(k, 1)
+        for i in range(200):
+            p.set(f"churn:{i}", 1)
+        p.execute()
+    seen = set()
+    cursor, n = 0, 0
+    while True:
+        cursor, keys = r.scan(cursor=cursor, count=20)
+        seen.update(keys)
+        # keys deleted and added during the iteration must not hide the stable ones
+        r.delete(f"churn:{n}")
+        r.set(f"new:{n}", 1)
+        n += 1
+        assert n < 10000
+        if cursor == 0:
+            break
+    assert stable <= seen
+
+
+def test_scan_is_per_database(srv, r):
+    other = srv.client(db=4)
+    try:
+        r.set("in0", 1)
+        other.set("in4", 1)
+        assert set(scan_all(r)) == {"in0"}
+        assert set(scan_all(other)) == {"in4"}
+    finally:
+        other.close()
+
+
+def test_randomkey(r, raw, proto):
+    assert raw.call("RANDOMKEY") == nil(proto)
+    keys = {f"k{i}" for i in range(20)}
+    for k in keys:
+        r.set(k, 1)
+    for _ in range(20):
+        assert r.randomkey() in keys
+
+
+def test_rename(r):
+    r.set("a", "1", ex=100)
+    assert r.rename("a", "b") is True
+    assert r.exists("a") == 0
+    assert r.get("b") == "1"
+    assert 98 <= r.ttl("b") <= 100
+    r.rpush("l", "x", "y")
+    assert r.rename("l", "b") is True  # overwrites whatever type was there
+    assert r.type("b") == "list" and r.lrange("b", 0, -1) == ["x", "y"]
+    assert r.ttl("b") == -1
+    assert r.rename("b", "b") is True
+    assert r.lrange("b", 0, -1) == ["x", "y"]
+    assert err(r, "RENAME", "missing", "x") == NO_SUCH_KEY
+    r.set("dst", "old", ex=50)
+    r.set("src", "new")
+    r.rename("src", "dst")
+    assert r.get("dst") == "new" and r.ttl("dst") == -1
+
+
+def test_renamenx(r):
+    r.set("a", "1")
+    r.set("b", "2")
+    assert r.renamenx("a", "b") is False
+    assert r.get("a") == "1" and r.get("b") == "2"
+    assert r.renamenx("a", "c") is True
+    assert r.exists("a") == 0 and r.get("c") == "1"
+    assert err(r, "RENAMENX", "missing", "x") == NO_SUCH_KEY
+
+
+def test_copy(srv, r):
+    r.set("s", "v", ex=100)
+    assert r.copy("s", "s2") is True
+    assert r.get("s2") == "v" and 98 <= r.ttl("s2") <= 100
+    r.set("s", "changed")
+    assert r.get("s2") == "v"
+    assert r.copy("s", "s2") is False
+    assert r.get("s2") == "v"
+    assert r.copy("s", "s2", replace=True) is True
+    assert r.get("s2") == "changed"
+    r.rpush("l", "a", "b")
+    assert r.copy("l", "l2") is True
+    r.rpush("l2", "c")
+    assert r.lrange("l", 0, -1) == ["a", "b"]
+    assert r.lrange("l2", 0, -1) == ["a", "b", "c"]
+    assert r.copy("missing", "x") is False
+    assert r.exists("x") == 0
+    assert err(r, "COPY", "s", "s") == "source and destination objects are the same"
+    # to another database
+    assert r.copy("l", "l", destination_db=2) is True
+    other = srv.client(db=2)
+    try:
+        assert other.lrange("l", 0, -1) == ["a", "b"]
+        other.set("s", "there")
+        assert r.copy("s", "s", destination_db=2) is False
+        assert r.copy("s", "s", destination_db=2, replace=True) is True
+        assert other.get("s") == "changed"
+    finally:
+        other.close()
+    assert err(r, "COPY", "s", "x", "DB", "99") == "DB index is out of range"
+
+
+def test_touch(r):
+    r.set("a", 1)
+    r.set("b", 1)
+    assert r.touch("a", "b", "missing") == 2
+
+
+def test_ttl_pttl_persist(r):
+    assert r.ttl("missing") == -2
+    assert r.pttl("missing") == -2
+    r.set("k", "v")
+    assert r.ttl("k") == -1
+    assert r.pttl("k") == -1
+    assert r.persist("k") is False
+    assert r.expire("k", 100) is True
+    assert 98 <= r.ttl("k") <= 100
+    assert 98000 <= r.pttl("k") <= 100000
+    assert r.persist("k") is True
+    assert r.ttl("k") == -1
+    assert r.persist("missing") is False
+
+
+def test_expiretime(srv, r):
+    with srv.raw() as c:
+        assert c.call("EXPIRETIME", "missing") == -2
+        assert c.call("PEXPIRETIME", "missing") == -2
+        c.call("SET", "k", "v")
+        assert c.call("EXPIRETIME", "k") == -1
+        assert c.call("PEXPIRETIME", "k") == -1
+        at = int(time.time()) + 1000
+        assert c.call("EXPIREAT", "k", str(at)) == 1
+        assert c.call("EXPIRETIME", "k") == at
+        assert c.call("PEXPIRETIME", "k") == at * 1000
+        atms = int(time.time() * 1000) + 12345678
+        assert c.call("PEXPIREAT", "k", str(atms)) == 1
+        assert c.call("PEXPIRETIME", "k") == atms
+        assert c.call("EXPIRETIME", "k") == (atms + 500) // 1000
+
+
+def test_expire_pexpire_basic(r):
+    assert r.expire("missing", 10) is False
+    r.set("k", "v")
+    assert r.pexpire("k", 100000) is True
+    assert 99000 <= r.pttl("k") <= 100000
+    assert r.expire("k", -1) is True  # a past expiry deletes the key
+    assert r.exists("k") == 0
+    r.set("k", "v")
+    assert r.expireat("k", int(time.time()) - 10) is True
+    assert r.exists("k") == 0
+    r.set("k", "v")
+    assert r.pexpireat("k", int(time.time() * 1000) - 10) is True
+    assert r.exists("k") == 0
+    r.set("k", "v")
+    assert r.pexpireat("k", int(time.time() * 1000) + 60000) is True
+    assert 58 <= r.ttl("k") <= 60
+
+
+def test_expire_nx_xx_gt_lt(r):
+    r.set("k", "v")
+    assert r.expire("k", 100, xx=True) is False  # no TTL yet
+    assert r.ttl("k") == -1
+    assert r.expire("k", 100, gt=True) is False  # no TTL counts as infinite
+    assert r.expire("k", 100, lt=True) is True
+    assert r.expire("k", 200, nx=True) is False
+    assert 98 <= r.ttl("k") <= 100
+    assert r.expire("k", 50, gt=True) is False
+    assert r.expire("k", 200, gt=True) is True
+    assert 198 <= r.ttl("k") <= 200
+    assert r.expire("k", 300, lt=True) is False
+    assert r.expire("k", 150, lt=True) is True
+    assert 148 <= r.ttl("k") <= 150
+    assert r.expire("k", 120, xx=True) is True
+    assert 118 <= r.ttl("k") <= 120
+    r.set("n", "v")
+    assert r.expire("n", 100, nx=True) is True
+    assert r.pexpire("n", 500000, gt=True) is True
+    assert r.expireat("n", int(time.time()) + 10, lt=True) is True
+    assert r.pexpireat("n", int(time.time() * 1000) + 5000, xx=True) is True
+    assert 3 <= r.ttl("n") <= 5
+
+
+def test_expire_errors(r):
+    r.set("k", "v")
+    incompatible = "NX and XX, GT or LT options at the same time are not compatible"
+    assert err(r, "EXPIRE", "k", "100", "NX", "XX") == incompatible
+    assert err(r, "EXPIRE", "k", "100", "NX", "GT") == incompatible
+    assert err(r, "EXPIRE", "k", "100", "GT", "LT") == "GT and LT options at the same time are not compatible"
+    assert err(r, "EXPIRE", "k", "100", "BOGUS") == "Unsupported option BOGUS"
+    assert err(r, "EXPIRE", "k", "abc") == NOT_INT
+    assert err(r, "PEXPIRE", "k", "1.5") == NOT_INT
+    assert err(r, "EXPIRE", "k", "9223372036854775807") == "invalid expire time in 'expire' command"
+    assert err(r, "PEXPIRE", "k", "9223372036854775807") == "invalid expire time in 'pexpire' command"
+    assert r.ttl("k") == -1
+
+
+def test_lazy_expiry_on_access(r):
+    r.set("s", "v", px=150)
+    r.rpush("l", "old1", "old2")
+    r.pexpire("l", 150)
+    time.sleep(0.25)
+    assert r.get("s") is None
+    assert r.exists("s", "l") == 0
+    assert r.ttl("s") == -2
+    assert r.lrange("l", 0, -1) == []
+    assert r.type("l") == "none"
+    # a key recreated after expiry starts empty
+    assert r.rpush("l", "new") == 1
+    assert r.lrange("l", 0, -1) == ["new"]
+    assert r.ttl("l") == -1
+
+
+def test_active_expiry_without_access(r):
+    with r.pipeline(transaction=False) as p:
+        for i in range(100):
+            p.set(f"vol:{i}", "v", px=200)
+        p.set("keep", "v")
+        p.execute()
+    before = r.info("stats")["expired_keys"]
+    assert r.dbsize() == 101
+    assert r.info("keyspace")["db0"]["expires"] == 100
+    # never touch the volatile keys: only DBSIZE and INFO, until the sweeper has removed them
+    wait_until(lambda: r.dbsize() == 1, timeout=8, interval=0.1, msg="active expiry (DBSIZE == 1)")
+    assert r.info("stats")["expired_keys"] - before >= 100
+    assert r.info("keyspace")["db0"]["keys"] == 1
+    assert r.get("keep") == "v"
