@@ -1,0 +1,152 @@
+//! Typed configuration: defaults, then the TOML file, then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// When the journal is forced to stable storage.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Fsync {
+    /// Before every acknowledgement (concurrent writes share one fsync).
+    Always,
+    /// Once a second, like Redis's `appendfsync everysec`.
+    #[default]
+    Everysec,
+    /// Left to the operating system.
+    Never,
+}
+
+/// Where data lives.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageMode {
+    #[default]
+    Disk,
+    /// Nothing survives a restart: a cache.
+    Memory,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub storage: StorageConfig,
+    pub resp: RespConfig,
+    pub admin: AdminConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    pub fsync: Fsync,
+    pub mode: StorageMode,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            data_dir: PathBuf::from("./data"),
+            fsync: Fsync::Everysec,
+            mode: StorageMode::Disk,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RespConfig {
+    pub addr: SocketAddr,
+    /// Empty: no password.
+    pub requirepass: String,
+    pub max_clients: usize,
+    /// Largest bulk string a client may send.
+    pub proto_max_bulk_len: u64,
+    /// Most arguments in one command.
+    pub max_multibulk_len: u64,
+    /// Longest inline (non-RESP) command line.
+    pub max_inline_len: usize,
+    /// Most unprocessed bytes buffered for one client.
+    pub client_query_buffer_limit: usize,
+}
+
+impl Default for RespConfig {
+    fn default() -> Self {
+        RespConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 6379)),
+            requirepass: String::new(),
+            max_clients: 10_000,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            max_multibulk_len: 1024 * 1024,
+            max_inline_len: 64 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    pub addr: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A `tracing` filter (`info`, `trident=debug`); `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        match path {
+            None => Ok(Config::default()),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading config {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing config {}", p.display()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_parses_and_matches_defaults() {
+        let text = include_str!("../config/trident.toml");
+        let c: Config = toml::from_str(text).expect("config/trident.toml parses");
+        let d = Config::default();
+        assert_eq!(c.storage.data_dir, d.storage.data_dir);
+        assert_eq!(c.storage.fsync, d.storage.fsync);
+        assert_eq!(c.resp.addr, d.resp.addr);
+        assert_eq!(c.resp.proto_max_bulk_len, d.resp.proto_max_bulk_len);
+        assert_eq!(c.admin.addr, d.admin.addr);
+    }
+
+    #[test]
+    fn unknown_settings_are_refused() {
+        assert!(toml::from_str::<Config>("[storage]\nfsnc = \"always\"").is_err());
+    }
+}

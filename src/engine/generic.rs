@@ -1,0 +1,250 @@
+//! Commands on keys of any type: deletion, renaming, copying, time to live, whole databases.
+
+use bytes::Bytes;
+
+use super::header::{Header, ListMeta, Value};
+use super::{keys, ApplyContext, Engine, Txn, DATABASES};
+use crate::command::{Command, CommandError, Db, ExpireCond, Query, Response, TtlKind};
+
+/// Keys a FLUSHDB removes per pass over the key records.
+const FLUSH_CHUNK: usize = 10_000;
+
+pub(super) fn apply(
+    txn: &mut Txn<'_>,
+    cmd: &Command,
+    ctx: &ApplyContext,
+) -> Result<Response, CommandError> {
+    let now = ctx.now_ms;
+    match cmd {
+        Command::Del { db, keys } => {
+            let mut removed = 0;
+            for key in keys {
+                if let (Some(raw), Some(_)) = txn.header(*db, key, now)? {
+                    txn.remove(*db, key, &raw);
+                    removed += 1;
+                }
+            }
+            Ok(Response::Int(removed))
+        }
+        Command::Rename {
+            db,
+            src,
+            dst,
+            if_absent,
+        } => {
+            let (Some(src_raw), Some(src_live)) = txn.header(*db, src, now)? else {
+                return Err(CommandError::NoSuchKey);
+            };
+            if src == dst {
+                return Ok(if *if_absent {
+                    Response::Int(0)
+                } else {
+                    Response::Ok
+                });
+            }
+            let (dst_raw, dst_live) = txn.header(*db, dst, now)?;
+            if *if_absent && dst_live.is_some() {
+                return Ok(Response::Int(0));
+            }
+            txn.detach(*db, src, &src_raw);
+            txn.put(*db, dst, dst_raw.as_ref(), &src_live);
+            Ok(if *if_absent {
+                Response::Int(1)
+            } else {
+                Response::Ok
+            })
+        }
+        Command::Copy {
+            db,
+            src,
+            dst_db,
+            dst,
+            replace,
+        } => {
+            if db == dst_db && src == dst {
+                return Err(CommandError::Other(
+                    "ERR source and destination objects are the same".into(),
+                ));
+            }
+            let (_, Some(src_live)) = txn.header(*db, src, now)? else {
+                return Ok(Response::Int(0));
+            };
+            let (dst_raw, dst_live) = txn.header(*dst_db, dst, now)?;
+            if dst_live.is_some() && !replace {
+                return Ok(Response::Int(0));
+            }
+            let value = match &src_live.value {
+                Value::String(s) => Value::String(s.clone()),
+                Value::List(l) => {
+                    let copy = ListMeta {
+                        version: ctx.index,
+                        head: 0,
+                        tail: l.len(),
+                    };
+                    for (i, (_, v)) in txn
+                        .elements(l.version, l.head, l.tail, false)?
+                        .into_iter()
+                        .enumerate()
+                    {
+                        txn.put_element(copy.version, i as i64, &v);
+                    }
+                    Value::List(copy)
+                }
+            };
+            let new = Header {
+                expire_at: src_live.expire_at,
+                value,
+            };
+            txn.put(*dst_db, dst, dst_raw.as_ref(), &new);
+            Ok(Response::Int(1))
+        }
+        Command::Expire {
+            db,
+            key,
+            at_ms,
+            cond,
+        } => {
+            let (Some(raw), Some(live)) = txn.header(*db, key, now)? else {
+                return Ok(Response::Int(0));
+            };
+            let ok = match (cond, live.expire_at) {
+                (ExpireCond::Always, _) => true,
+                (ExpireCond::Nx, current) => current.is_none(),
+                (ExpireCond::Xx, current) => current.is_some(),
+                (ExpireCond::Gt, current) => current.is_some_and(|c| *at_ms > c),
+                (ExpireCond::Lt, current) => current.is_none_or(|c| *at_ms < c),
+            };
+            if !ok {
+                return Ok(Response::Int(0));
+            }
+            if *at_ms <= now {
+                txn.remove(*db, key, &raw);
+            } else {
+                let new = Header {
+                    expire_at: Some(*at_ms),
+                    value: live.value,
+                };
+                txn.put(*db, key, Some(&raw), &new);
+            }
+            Ok(Response::Int(1))
+        }
+        Command::Persist { db, key } => {
+            let (Some(raw), Some(live)) = txn.header(*db, key, now)? else {
+                return Ok(Response::Int(0));
+            };
+            if live.expire_at.is_none() {
+                return Ok(Response::Int(0));
+            }
+            let new = Header {
+                expire_at: None,
+                value: live.value,
+            };
+            txn.put(*db, key, Some(&raw), &new);
+            Ok(Response::Int(1))
+        }
+        Command::FlushDb { db } => {
+            flush(txn, *db)?;
+            Ok(Response::Ok)
+        }
+        Command::FlushAll => {
+            for db in 0..DATABASES as Db {
+                flush(txn, db)?;
+            }
+            Ok(Response::Ok)
+        }
+        _ => Err(CommandError::Other("ERR not a key command".into())),
+    }
+}
+
+/// Removes every key of a database; collection elements go to the collector.
+fn flush(txn: &mut Txn<'_>, db: Db) -> Result<(), CommandError> {
+    loop {
+        let records = txn.meta_keys(&keys::db_prefix(db), FLUSH_CHUNK)?;
+        if records.is_empty() {
+            return Ok(());
+        }
+        for (k, v) in records {
+            let Some((_, _, key)) = keys::decode_key_record(&k) else {
+                continue;
+            };
+            match Header::decode(&v) {
+                Some(h) => txn.remove(db, key, &h),
+                None => {
+                    txn.remove_meta(&k);
+                    txn.count_removed(db, 1, 0);
+                }
+            }
+        }
+    }
+}
+
+/// The remaining time to live at `now`, rounded as Redis rounds it.
+fn ttl_reply(h: &Header, kind: TtlKind, now: i64) -> i64 {
+    let Some(at) = h.expire_at else { return -1 };
+    let left = (at - now).max(0);
+    match kind {
+        TtlKind::Seconds => (left + 500) / 1000,
+        TtlKind::Millis => left,
+        TtlKind::AtSeconds => at / 1000,
+        TtlKind::AtMillis => at,
+    }
+}
+
+pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, CommandError> {
+    match q {
+        Query::Exists { db, keys } => {
+            let mut n = 0;
+            for key in keys {
+                if engine.live_header_direct(*db, key, now)?.is_some() {
+                    n += 1;
+                }
+            }
+            Ok(Response::Int(n))
+        }
+        Query::Type { db, key } => Ok(Response::Status(
+            engine
+                .live_header_direct(*db, key, now)?
+                .map_or("none", |h| h.key_type().name()),
+        )),
+        Query::Ttl { db, key, kind } => Ok(Response::Int(
+            engine
+                .live_header_direct(*db, key, now)?
+                .map_or(-2, |h| ttl_reply(&h, *kind, now)),
+        )),
+        Query::DbSize { db } => Ok(Response::Int(engine.key_counts(*db).0 as i64)),
+        Query::RandomKey { db } => random_key(engine, *db, now),
+        _ => Err(CommandError::Other("ERR not a key query".into())),
+    }
+}
+
+/// A key chosen by seeking to a random hash slot: uniform over slots rather than keys, which is
+/// as much as Redis promises.
+fn random_key(engine: &Engine, db: Db, now: i64) -> Result<Response, CommandError> {
+    if engine.key_counts(db).0 == 0 {
+        return Ok(Response::Nil);
+    }
+    let prefix = keys::db_prefix(db);
+    let end = [prefix[0], prefix[1] + 1];
+    for _ in 0..16 {
+        let slot = rand::random_range(0..keys::SLOTS);
+        let start = keys::slot_prefix(db, slot);
+        let after = engine
+            .meta
+            .inner()
+            .range(start.to_vec()..end.to_vec())
+            .next();
+        let first = match after {
+            Some(kv) => Some(kv),
+            None => engine.meta.inner().prefix(prefix).next(),
+        };
+        let Some(kv) = first else {
+            return Ok(Response::Nil);
+        };
+        let (k, v) = kv.into_inner()?;
+        let live = Header::decode(&v).is_some_and(|h| !h.is_expired(now));
+        if let (true, Some((_, _, key))) = (live, keys::decode_key_record(&k)) {
+            return Ok(Response::Bulk(Bytes::copy_from_slice(key)));
+        }
+    }
+    Ok(Response::Nil)
+}

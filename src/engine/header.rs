@@ -1,0 +1,163 @@
+//! The value of a key record: what type the key is, when it expires, and either the string value
+//! itself (one lookup serves GET) or a collection's metadata.
+//!
+//! Layout: `type:u8 flags:u8 [expire_at:i64 BE if flags & 1] payload`, where the payload is the raw
+//! value for strings and `version:u64 head:i64 tail:i64` for lists.
+
+use bytes::Bytes;
+
+use crate::command::KeyType;
+
+const STRING: u8 = 1;
+const LIST: u8 = 2;
+const HAS_EXPIRY: u8 = 1;
+
+/// A list's elements are `head..tail` of `version` in the `lists` keyspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListMeta {
+    pub version: u64,
+    pub head: i64,
+    pub tail: i64,
+}
+
+impl ListMeta {
+    pub fn len(&self) -> i64 {
+        self.tail - self.head
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    String(Bytes),
+    List(ListMeta),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    pub expire_at: Option<i64>,
+    pub value: Value,
+}
+
+impl Header {
+    pub fn string(value: Bytes, expire_at: Option<i64>) -> Header {
+        Header {
+            expire_at,
+            value: Value::String(value),
+        }
+    }
+
+    pub fn key_type(&self) -> KeyType {
+        match self.value {
+            Value::String(_) => KeyType::String,
+            Value::List(_) => KeyType::List,
+        }
+    }
+
+    /// Whether the key is gone at `now_ms` (a deadline equal to now has passed, as in Redis).
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        self.expire_at.is_some_and(|at| at <= now_ms)
+    }
+
+    /// The collection version whose elements this header owns, if any.
+    pub fn version(&self) -> Option<u64> {
+        match self.value {
+            Value::String(_) => None,
+            Value::List(l) => Some(l.version),
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            18 + match &self.value {
+                Value::String(s) => s.len(),
+                Value::List(_) => 24,
+            },
+        );
+        out.push(match self.value {
+            Value::String(_) => STRING,
+            Value::List(_) => LIST,
+        });
+        match self.expire_at {
+            Some(at) => {
+                out.push(HAS_EXPIRY);
+                out.extend_from_slice(&at.to_be_bytes());
+            }
+            None => out.push(0),
+        }
+        match &self.value {
+            Value::String(s) => out.extend_from_slice(s),
+            Value::List(l) => {
+                out.extend_from_slice(&l.version.to_be_bytes());
+                out.extend_from_slice(&l.head.to_be_bytes());
+                out.extend_from_slice(&l.tail.to_be_bytes());
+            }
+        }
+        out
+    }
+
+    /// Decodes a stored header; `None` means the record is corrupt.
+    pub fn decode(raw: &[u8]) -> Option<Header> {
+        let (&kind, rest) = raw.split_first()?;
+        let (&flags, mut rest) = rest.split_first()?;
+        let expire_at = if flags & HAS_EXPIRY != 0 {
+            let (at, r) = rest.split_first_chunk::<8>()?;
+            rest = r;
+            Some(i64::from_be_bytes(*at))
+        } else {
+            None
+        };
+        let value = match kind {
+            STRING => Value::String(Bytes::copy_from_slice(rest)),
+            LIST => {
+                let (v, r) = rest.split_first_chunk::<8>()?;
+                let (h, r) = r.split_first_chunk::<8>()?;
+                let (t, _) = r.split_first_chunk::<8>()?;
+                Value::List(ListMeta {
+                    version: u64::from_be_bytes(*v),
+                    head: i64::from_be_bytes(*h),
+                    tail: i64::from_be_bytes(*t),
+                })
+            }
+            _ => return None,
+        };
+        Some(Header { expire_at, value })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for h in [
+            Header::string(Bytes::from_static(b"v"), None),
+            Header::string(Bytes::new(), Some(-1)),
+            Header {
+                expire_at: Some(1_700_000_000_000),
+                value: Value::List(ListMeta {
+                    version: 9,
+                    head: -2,
+                    tail: 5,
+                }),
+            },
+        ] {
+            assert_eq!(Header::decode(&h.encode()), Some(h));
+        }
+    }
+
+    #[test]
+    fn corrupt_records_are_rejected() {
+        assert_eq!(Header::decode(&[]), None);
+        assert_eq!(Header::decode(&[9, 0]), None);
+        assert_eq!(Header::decode(&[LIST, 0, 1, 2]), None);
+        assert_eq!(Header::decode(&[STRING, HAS_EXPIRY, 1]), None);
+    }
+
+    #[test]
+    fn expiry_is_inclusive() {
+        let h = Header::string(Bytes::new(), Some(100));
+        assert!(h.is_expired(100));
+        assert!(!h.is_expired(99));
+    }
+}

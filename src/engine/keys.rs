@@ -1,0 +1,201 @@
+//! The one key codec. Every fjall key trident writes is built here; the prefixes below are part of
+//! the on-disk format and never change once released.
+//!
+//! `meta` keyspace:
+//! - `00 'a'` → the index of the last applied command (u64 BE).
+//! - `01 db slot:u16 key` → the key's header (type, expiry, inline string value or collection
+//!   metadata). The hash slot is part of the key from day one so that a slot range is a key range
+//!   when the key space is split into shards.
+//! - `02 at:u64 db slot:u16 key` → empty: the expiry index, ordered by deadline.
+//! - `03 version:u64` → model byte: a collection version whose elements await collection.
+//!
+//! `lists` keyspace: `version:u64 index:u64` → element. Elements hang off a version, not a key
+//! name, so RENAME is O(1) and DEL only has to drop the header.
+
+use crate::command::Db;
+
+/// Redis Cluster's number of hash slots.
+pub const SLOTS: u16 = 16384;
+
+/// Longest key name accepted: fjall keys are at most 64 KiB and the header adds four bytes.
+pub const MAX_KEY_LEN: usize = 65_000;
+
+pub const APPLIED: &[u8] = &[0x00, b'a'];
+const KEY: u8 = 0x01;
+const EXPIRY: u8 = 0x02;
+const GARBAGE: u8 = 0x03;
+
+const CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
+
+/// The hash slot of a key, with `{tag}` hash tags, exactly as Redis Cluster computes it.
+pub fn slot(key: &[u8]) -> u16 {
+    let hashed = match key.iter().position(|&b| b == b'{') {
+        Some(open) => match key[open + 1..].iter().position(|&b| b == b'}') {
+            Some(len) if len > 0 => &key[open + 1..open + 1 + len],
+            _ => key,
+        },
+        None => key,
+    };
+    CRC16.checksum(hashed) % SLOTS
+}
+
+/// `01 db slot key`.
+pub fn key_record(db: Db, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(4 + key.len());
+    k.push(KEY);
+    k.push(db);
+    k.extend_from_slice(&slot(key).to_be_bytes());
+    k.extend_from_slice(key);
+    k
+}
+
+/// The prefix of every key record of one database.
+pub fn db_prefix(db: Db) -> [u8; 2] {
+    [KEY, db]
+}
+
+/// The prefix of one hash slot of one database.
+pub fn slot_prefix(db: Db, slot: u16) -> [u8; 4] {
+    let s = slot.to_be_bytes();
+    [KEY, db, s[0], s[1]]
+}
+
+/// The prefix of every key record of every database.
+pub fn all_keys_prefix() -> [u8; 1] {
+    [KEY]
+}
+
+/// Splits a key record into database, slot and key name.
+pub fn decode_key_record(k: &[u8]) -> Option<(Db, u16, &[u8])> {
+    match k {
+        [KEY, db, s0, s1, key @ ..] => Some((*db, u16::from_be_bytes([*s0, *s1]), key)),
+        _ => None,
+    }
+}
+
+/// Order-preserving encoding of a signed deadline or index: the sign bit flipped, big-endian.
+fn ordered(v: i64) -> [u8; 8] {
+    ((v as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+fn unordered(b: [u8; 8]) -> i64 {
+    (u64::from_be_bytes(b) ^ (1 << 63)) as i64
+}
+
+/// `02 at db slot key`.
+pub fn expiry_entry(at_ms: i64, db: Db, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(13 + key.len());
+    k.push(EXPIRY);
+    k.extend_from_slice(&ordered(at_ms));
+    k.push(db);
+    k.extend_from_slice(&slot(key).to_be_bytes());
+    k.extend_from_slice(key);
+    k
+}
+
+/// The expiry index holds everything due up to (excluding) this bound.
+pub fn expiry_upper_bound(now_ms: i64) -> Vec<u8> {
+    let mut k = vec![EXPIRY];
+    k.extend_from_slice(&ordered(now_ms.saturating_add(1)));
+    k
+}
+
+pub fn expiry_prefix() -> [u8; 1] {
+    [EXPIRY]
+}
+
+/// Splits an expiry index entry into deadline, database and key name.
+pub fn decode_expiry_entry(k: &[u8]) -> Option<(i64, Db, &[u8])> {
+    if k.len() < 12 || k[0] != EXPIRY {
+        return None;
+    }
+    let at = unordered(k[1..9].try_into().ok()?);
+    Some((at, k[9], &k[12..]))
+}
+
+/// `03 version`.
+pub fn garbage(version: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = GARBAGE;
+    k[1..].copy_from_slice(&version.to_be_bytes());
+    k
+}
+
+pub fn garbage_prefix() -> [u8; 1] {
+    [GARBAGE]
+}
+
+pub fn decode_garbage(k: &[u8]) -> Option<u64> {
+    match k {
+        [GARBAGE, v @ ..] => Some(u64::from_be_bytes(v.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+/// `version index`: one element of a collection version.
+pub fn element(version: u64, index: i64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&version.to_be_bytes());
+    k[8..].copy_from_slice(&ordered(index));
+    k
+}
+
+/// The prefix of every element of one collection version.
+pub fn version_prefix(version: u64) -> [u8; 8] {
+    version.to_be_bytes()
+}
+
+/// The index of an element key.
+pub fn decode_element(k: &[u8]) -> Option<(u64, i64)> {
+    if k.len() != 16 {
+        return None;
+    }
+    let version = u64::from_be_bytes(k[..8].try_into().ok()?);
+    Some((version, unordered(k[8..].try_into().ok()?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_matches_redis_cluster() {
+        // Values from `CLUSTER KEYSLOT` on Redis 7.
+        assert_eq!(slot(b"foo"), 12182);
+        assert_eq!(slot(b"bar"), 5061);
+        assert_eq!(slot(b"{user1000}.following"), slot(b"user1000"));
+        // An empty tag hashes the whole key.
+        assert_eq!(slot(b"{}x"), CRC16.checksum(b"{}x") % SLOTS);
+    }
+
+    #[test]
+    fn key_records_round_trip() {
+        let k = key_record(3, b"hello");
+        assert_eq!(
+            decode_key_record(&k),
+            Some((3, slot(b"hello"), &b"hello"[..]))
+        );
+        assert!(k.starts_with(&db_prefix(3)));
+    }
+
+    #[test]
+    fn expiry_entries_sort_by_deadline() {
+        let a = expiry_entry(-5, 0, b"z");
+        let b = expiry_entry(10, 0, b"a");
+        let c = expiry_entry(1_000_000, 0, b"a");
+        assert!(a < b && b < c);
+        assert_eq!(decode_expiry_entry(&b), Some((10, 0, &b"a"[..])));
+        assert!(b < expiry_upper_bound(10));
+        assert!(c > expiry_upper_bound(10));
+    }
+
+    #[test]
+    fn elements_sort_by_signed_index() {
+        let a = element(7, -3);
+        let b = element(7, 0);
+        let c = element(7, 2);
+        assert!(a < b && b < c);
+        assert_eq!(decode_element(&a), Some((7, -3)));
+        assert!(a.starts_with(&version_prefix(7)));
+    }
+}

@@ -1,0 +1,83 @@
+//! Work the node schedules in the background, as Commands through the write path: deleting keys
+//! whose deadline passed, and collecting the elements of deleted collections.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::{keys, ApplyContext, Engine, Txn};
+use crate::command::{Command, CommandError, Db, Response};
+
+pub(super) fn apply(
+    txn: &mut Txn<'_>,
+    cmd: &Command,
+    ctx: &ApplyContext,
+) -> Result<Response, CommandError> {
+    match cmd {
+        Command::DeleteExpired { keys } => {
+            let mut removed = 0;
+            for (db, key) in keys {
+                if let Some(raw) = txn.raw_header(*db, key)? {
+                    if raw.is_expired(ctx.now_ms) {
+                        txn.remove(*db, key, &raw);
+                        removed += 1;
+                    }
+                }
+            }
+            txn.engine
+                .expired_keys
+                .fetch_add(removed, Ordering::Relaxed);
+            Ok(Response::Int(removed as i64))
+        }
+        Command::CollectGarbage { budget } => {
+            let mut left = *budget as usize;
+            let mut collected = 0i64;
+            for (record, _) in txn.meta_keys(&keys::garbage_prefix(), 64)? {
+                if left == 0 {
+                    break;
+                }
+                let Some(version) = keys::decode_garbage(&record) else {
+                    txn.remove_meta(&record);
+                    continue;
+                };
+                let elements = txn.version_elements(version, left)?;
+                let done = elements.len() < left;
+                left -= elements.len();
+                collected += elements.len() as i64;
+                for k in elements {
+                    txn.remove_list_key(&k);
+                }
+                if done {
+                    txn.remove_meta(&record);
+                }
+            }
+            Ok(Response::Int(collected))
+        }
+        _ => Err(CommandError::Other("ERR not a maintenance command".into())),
+    }
+}
+
+pub(super) fn due_expiries(engine: &Engine, now_ms: i64, limit: usize) -> Vec<(Db, Bytes)> {
+    let start = keys::expiry_prefix().to_vec();
+    let end = keys::expiry_upper_bound(now_ms);
+    engine
+        .meta
+        .inner()
+        .range(start..end)
+        .take(limit)
+        .filter_map(|kv| {
+            let k = kv.key().ok()?;
+            let (_, db, key) = keys::decode_expiry_entry(&k)?;
+            Some((db, Bytes::copy_from_slice(key)))
+        })
+        .collect()
+}
+
+pub(super) fn has_garbage(engine: &Engine) -> bool {
+    engine
+        .meta
+        .inner()
+        .prefix(keys::garbage_prefix())
+        .next()
+        .is_some()
+}

@@ -1,0 +1,262 @@
+//! KEYS and SCAN: walks key records in (database, hash slot, key) order.
+//!
+//! A SCAN cursor must be a number, but our position is a key. The cursor names an entry in a
+//! bounded table of positions, with the hash slot of that position in its high bits: if the entry
+//! was evicted, the scan resumes at the start of that slot, which may repeat keys (Redis allows
+//! that) but never skips one.
+
+use std::collections::{HashMap, VecDeque};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use super::header::Header;
+use super::{keys, Engine};
+use crate::command::{CommandError, Query, Response};
+
+/// Positions remembered for open SCAN iterations.
+const MAX_CURSORS: usize = 100_000;
+const SLOT_SHIFT: u32 = 40;
+/// Records a SCAN examines beyond COUNT when all of them are filtered out, at most.
+const MAX_SCAN_WORK: u64 = 100_000;
+
+#[derive(Default)]
+pub(super) struct Cursors {
+    inner: Mutex<CursorTable>,
+}
+
+#[derive(Default)]
+struct CursorTable {
+    next_id: u64,
+    positions: HashMap<u64, Vec<u8>>,
+    order: VecDeque<u64>,
+}
+
+impl Cursors {
+    fn save(&self, record: &[u8], slot: u16) -> u64 {
+        let mut t = self.inner.lock();
+        t.next_id = (t.next_id + 1) & ((1 << SLOT_SHIFT) - 1);
+        if t.next_id == 0 {
+            t.next_id = 1;
+        }
+        let cursor = (u64::from(slot) << SLOT_SHIFT) | t.next_id;
+        if t.order.len() >= MAX_CURSORS {
+            if let Some(old) = t.order.pop_front() {
+                t.positions.remove(&old);
+            }
+        }
+        t.positions.insert(cursor, record.to_vec());
+        t.order.push_back(cursor);
+        cursor
+    }
+
+    fn resolve(&self, cursor: u64) -> Option<Vec<u8>> {
+        self.inner.lock().positions.get(&cursor).cloned()
+    }
+}
+
+pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, CommandError> {
+    match q {
+        Query::Keys { db, pattern } => {
+            let mut out = Vec::new();
+            for kv in engine.meta.inner().prefix(keys::db_prefix(*db)) {
+                let (k, v) = kv.into_inner()?;
+                let Some((_, _, key)) = keys::decode_key_record(&k) else {
+                    continue;
+                };
+                if glob_match(pattern, key)
+                    && Header::decode(&v).is_some_and(|h| !h.is_expired(now))
+                {
+                    out.push(Response::Bulk(Bytes::copy_from_slice(key)));
+                }
+            }
+            Ok(Response::Array(out))
+        }
+        Query::Scan {
+            db,
+            cursor,
+            pattern,
+            count,
+            key_type,
+        } => {
+            let prefix = keys::db_prefix(*db);
+            let end = vec![prefix[0], prefix[1] + 1];
+            let start: Vec<u8> = if *cursor == 0 {
+                prefix.to_vec()
+            } else {
+                match engine.cursors.resolve(*cursor) {
+                    // Exclusive of the last key returned.
+                    Some(mut last) => {
+                        last.push(0);
+                        last
+                    }
+                    None => {
+                        let slot = ((*cursor >> SLOT_SHIFT) as u16).min(keys::SLOTS - 1);
+                        keys::slot_prefix(*db, slot).to_vec()
+                    }
+                }
+            };
+            let mut out = Vec::new();
+            let mut examined = 0u64;
+            let mut next = 0u64;
+            let want = (*count).max(1);
+            for kv in engine.meta.inner().range(start..end) {
+                let (k, v) = kv.into_inner()?;
+                let Some((_, slot, key)) = keys::decode_key_record(&k) else {
+                    continue;
+                };
+                examined += 1;
+                let keep = pattern.as_ref().is_none_or(|p| glob_match(p, key))
+                    && match Header::decode(&v) {
+                        Some(h) if !h.is_expired(now) => {
+                            key_type.is_none_or(|t| t == Some(h.key_type()))
+                        }
+                        _ => false,
+                    };
+                if keep {
+                    out.push(Response::Bulk(Bytes::copy_from_slice(key)));
+                }
+                if examined >= want && (!out.is_empty() || examined >= want + MAX_SCAN_WORK) {
+                    next = engine.cursors.save(&k, slot);
+                    break;
+                }
+            }
+            Ok(Response::Array(vec![
+                Response::bulk(next.to_string()),
+                Response::Array(out),
+            ]))
+        }
+        _ => Err(CommandError::Other("ERR not a scan query".into())),
+    }
+}
+
+/// Redis's glob matching (`*`, `?`, `[a-z]`, `[^x]`, `\` escapes), byte-wise.
+pub fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
+    let (mut p, mut i) = (0usize, 0usize);
+    // Where to resume after the last `*`: (pattern index after it, string index it matched to).
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        if p < pattern.len() {
+            match pattern[p] {
+                b'*' => {
+                    while p < pattern.len() && pattern[p] == b'*' {
+                        p += 1;
+                    }
+                    if p == pattern.len() {
+                        return true;
+                    }
+                    star = Some((p, i));
+                    continue;
+                }
+                b'?' => {
+                    p += 1;
+                    i += 1;
+                    continue;
+                }
+                b'[' => {
+                    if let Some((matched, next)) = class_match(pattern, p, s[i]) {
+                        if matched {
+                            p = next;
+                            i += 1;
+                            continue;
+                        }
+                    }
+                }
+                b'\\' if p + 1 < pattern.len() => {
+                    if pattern[p + 1] == s[i] {
+                        p += 2;
+                        i += 1;
+                        continue;
+                    }
+                }
+                c => {
+                    if c == s[i] {
+                        p += 1;
+                        i += 1;
+                        continue;
+                    }
+                }
+            }
+        }
+        match star {
+            Some((sp, si)) => {
+                p = sp;
+                i = si + 1;
+                star = Some((sp, si + 1));
+            }
+            None => return false,
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// Matches `c` against the class starting at `pattern[start] == '['`; returns whether it matched
+/// and the index after the class.
+fn class_match(pattern: &[u8], start: usize, c: u8) -> Option<(bool, usize)> {
+    let mut p = start + 1;
+    let negate = pattern.get(p) == Some(&b'^');
+    if negate {
+        p += 1;
+    }
+    let mut matched = false;
+    loop {
+        let &pc = pattern.get(p)?;
+        match pc {
+            b']' => break,
+            b'\\' if p + 1 < pattern.len() => {
+                if pattern[p + 1] == c {
+                    matched = true;
+                }
+                p += 2;
+            }
+            _ if pattern.get(p + 1) == Some(&b'-')
+                && p + 2 < pattern.len()
+                && pattern[p + 2] != b']' =>
+            {
+                let (lo, hi) = (pc.min(pattern[p + 2]), pc.max(pattern[p + 2]));
+                if (lo..=hi).contains(&c) {
+                    matched = true;
+                }
+                p += 3;
+            }
+            _ => {
+                if pc == c {
+                    matched = true;
+                }
+                p += 1;
+            }
+        }
+    }
+    Some((matched != negate, p + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs_match_like_redis() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "anything", true),
+            ("*", "", true),
+            ("h?llo", "hello", true),
+            ("h?llo", "hllo", false),
+            ("h*llo", "heeeello", true),
+            ("h[ae]llo", "hallo", true),
+            ("h[ae]llo", "hillo", false),
+            ("h[^e]llo", "hallo", true),
+            ("h[^e]llo", "hello", false),
+            ("h[a-b]llo", "hbllo", true),
+            ("h\\*llo", "h*llo", true),
+            ("h\\*llo", "hallo", false),
+            ("key:*:x", "key:12:x", true),
+            ("key:*:x", "key:12:y", false),
+            ("*a*b", "xxaxxb", true),
+            ("a*", "b", false),
+            ("[abc", "a", false),
+        ];
+        for (p, s, want) in cases {
+            assert_eq!(glob_match(p.as_bytes(), s.as_bytes()), *want, "{p} vs {s}");
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The write transaction of one group commit, with the bookkeeping every key write needs: the
+//! expiry index, per-database counts, and handing old collection versions to the collector.
+//! Model code writes key records only through [`Txn::put`] and [`Txn::remove`], so that
+//! bookkeeping lives in one place.
+
+use bytes::Bytes;
+use fjall::{Readable, SingleWriterWriteTx};
+
+use super::header::Header;
+use super::{corrupt, keys, Engine, DATABASES};
+use crate::command::{CommandError, Db};
+
+/// Per-database (keys, keys with TTL) changes made by the transaction.
+pub type CountDeltas = [(i64, i64); DATABASES];
+
+pub struct Txn<'a> {
+    pub(super) engine: &'a Engine,
+    pub(super) tx: SingleWriterWriteTx<'a>,
+    counts: CountDeltas,
+    applied: Option<u64>,
+}
+
+impl<'a> Txn<'a> {
+    pub(super) fn new(engine: &'a Engine) -> Txn<'a> {
+        Txn {
+            engine,
+            tx: engine.db.write_tx(),
+            counts: [(0, 0); DATABASES],
+            applied: None,
+        }
+    }
+
+    pub(super) fn set_applied(&mut self, index: u64) {
+        self.applied = Some(index);
+    }
+
+    pub(super) fn commit(mut self) -> Result<(Option<u64>, CountDeltas), CommandError> {
+        if let Some(index) = self.applied {
+            self.tx.insert(
+                &self.engine.meta,
+                keys::APPLIED,
+                index.to_be_bytes().to_vec(),
+            );
+        }
+        self.tx.commit()?;
+        Ok((self.applied, self.counts))
+    }
+
+    /// The stored header, expired or not.
+    pub fn raw_header(&self, db: Db, key: &[u8]) -> Result<Option<Header>, CommandError> {
+        if key.len() > keys::MAX_KEY_LEN {
+            return Err(CommandError::KeyTooLong(keys::MAX_KEY_LEN));
+        }
+        match self.tx.get(&self.engine.meta, keys::key_record(db, key))? {
+            None => Ok(None),
+            Some(raw) => Header::decode(&raw).ok_or_else(corrupt).map(Some),
+        }
+    }
+
+    /// The stored header and whether it is live at `now_ms`: callers that overwrite a key pass the
+    /// stored one to [`Txn::put`] even when it has expired, so its TTL entry and elements go too.
+    pub fn header(
+        &self,
+        db: Db,
+        key: &[u8],
+        now_ms: i64,
+    ) -> Result<(Option<Header>, Option<Header>), CommandError> {
+        let raw = self.raw_header(db, key)?;
+        let live = raw.clone().filter(|h| !h.is_expired(now_ms));
+        Ok((raw, live))
+    }
+
+    /// Writes `new` over `old` (the stored header, live or expired, or none).
+    pub fn put(&mut self, db: Db, key: &[u8], old: Option<&Header>, new: &Header) {
+        let d = &mut self.counts[db as usize % DATABASES];
+        match old {
+            None => {
+                d.0 += 1;
+                d.1 += i64::from(new.expire_at.is_some());
+            }
+            Some(old) => {
+                d.1 += i64::from(new.expire_at.is_some()) - i64::from(old.expire_at.is_some());
+                if old.expire_at != new.expire_at {
+                    if let Some(at) = old.expire_at {
+                        self.tx
+                            .remove(&self.engine.meta, keys::expiry_entry(at, db, key));
+                    }
+                }
+                if let Some(v) = old.version() {
+                    if new.version() != Some(v) {
+                        self.discard_version(v);
+                    }
+                }
+            }
+        }
+        if let Some(at) = new.expire_at {
+            if old.and_then(|o| o.expire_at) != Some(at) {
+                self.tx.insert(
+                    &self.engine.meta,
+                    keys::expiry_entry(at, db, key),
+                    Vec::new(),
+                );
+            }
+        }
+        self.tx
+            .insert(&self.engine.meta, keys::key_record(db, key), new.encode());
+    }
+
+    /// Deletes the key whose stored header is `old`. Its elements, if any, are left to the
+    /// collector, so this is O(1) whatever the collection's size.
+    pub fn remove(&mut self, db: Db, key: &[u8], old: &Header) {
+        if let Some(v) = old.version() {
+            self.discard_version(v);
+        }
+        self.detach(db, key, old);
+    }
+
+    /// Deletes the key record but not its elements: they were moved to another key (RENAME) or
+    /// are already gone (a list popped empty).
+    pub fn detach(&mut self, db: Db, key: &[u8], old: &Header) {
+        let d = &mut self.counts[db as usize % DATABASES];
+        d.0 -= 1;
+        d.1 -= i64::from(old.expire_at.is_some());
+        if let Some(at) = old.expire_at {
+            self.tx
+                .remove(&self.engine.meta, keys::expiry_entry(at, db, key));
+        }
+        self.tx.remove(&self.engine.meta, keys::key_record(db, key));
+    }
+
+    /// Hands a collection version to the background collector.
+    fn discard_version(&mut self, version: u64) {
+        self.tx
+            .insert(&self.engine.meta, keys::garbage(version), vec![b'l']);
+    }
+
+    pub fn get_element(&self, version: u64, index: i64) -> Result<Option<Bytes>, CommandError> {
+        Ok(self
+            .tx
+            .get(&self.engine.lists, keys::element(version, index))?
+            .map(|v| Bytes::copy_from_slice(&v)))
+    }
+
+    pub fn put_element(&mut self, version: u64, index: i64, value: &[u8]) {
+        self.tx.insert(
+            &self.engine.lists,
+            keys::element(version, index),
+            value.to_vec(),
+        );
+    }
+
+    pub fn remove_element(&mut self, version: u64, index: i64) {
+        self.tx
+            .remove(&self.engine.lists, keys::element(version, index));
+    }
+
+    /// Elements `from..to` (list indexes, not positions) of a version, in order or reversed.
+    pub fn elements(
+        &self,
+        version: u64,
+        from: i64,
+        to: i64,
+        reverse: bool,
+    ) -> Result<Vec<(i64, Bytes)>, CommandError> {
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        let iter = self.tx.range(
+            &self.engine.lists,
+            keys::element(version, from)..keys::element(version, to),
+        );
+        collect_elements(iter, reverse, usize::MAX)
+    }
+
+    /// Keys of the meta keyspace under `prefix`, for whole-database operations.
+    pub fn meta_keys(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, CommandError> {
+        let mut out = Vec::new();
+        for kv in self.tx.prefix(&self.engine.meta, prefix) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = kv.into_inner()?;
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    pub fn remove_meta(&mut self, key: &[u8]) {
+        self.tx.remove(&self.engine.meta, key.to_vec());
+    }
+
+    /// Up to `limit` element keys of a discarded version.
+    pub fn version_elements(
+        &self,
+        version: u64,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, CommandError> {
+        let mut out = Vec::new();
+        for k in self
+            .tx
+            .prefix(&self.engine.lists, keys::version_prefix(version))
+            .take(limit)
+        {
+            out.push(k.key()?.to_vec());
+        }
+        Ok(out)
+    }
+
+    pub fn remove_list_key(&mut self, key: &[u8]) {
+        self.tx.remove(&self.engine.lists, key.to_vec());
+    }
+
+    /// Adjusts the counts for keys dropped wholesale (FLUSHDB).
+    pub(super) fn count_removed(&mut self, db: Db, keys: i64, expires: i64) {
+        let d = &mut self.counts[db as usize % DATABASES];
+        d.0 -= keys;
+        d.1 -= expires;
+    }
+}
+
+/// Reads element key/value pairs from an fjall iterator, with their list indexes.
+pub(super) fn collect_elements(
+    iter: fjall::Iter,
+    reverse: bool,
+    limit: usize,
+) -> Result<Vec<(i64, Bytes)>, CommandError> {
+    let mut out = Vec::new();
+    let mut push = |kv: fjall::Guard| -> Result<bool, CommandError> {
+        let (k, v) = kv.into_inner()?;
+        let (_, index) = keys::decode_element(&k).ok_or_else(corrupt)?;
+        out.push((index, Bytes::copy_from_slice(&v)));
+        Ok(out.len() < limit)
+    };
+    if reverse {
+        for kv in iter.rev() {
+            if !push(kv)? {
+                break;
+            }
+        }
+    } else {
+        for kv in iter {
+            if !push(kv)? {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,251 @@
+//! Commands on keys of any type: DEL, EXISTS, TYPE, KEYS, SCAN, RENAME, COPY, and time to live.
+
+use super::{Action, Ctx, Spec, R, RF, W, WF, WR};
+use crate::command::{Command, CommandError, ExpireCond, KeyType, Query, TtlKind};
+use crate::engine::DATABASES;
+use crate::node::now_ms;
+use crate::resp::parse::Args;
+
+/// `DEL key [key ...]` and `UNLINK key [key ...]` (both O(1) per key here).
+fn del(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Write(Command::Del {
+        db: c.db,
+        keys: a.rest_keys()?,
+    }))
+}
+
+/// `EXISTS key [key ...]` and `TOUCH key [key ...]`
+fn exists(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Read(Query::Exists {
+        db: c.db,
+        keys: a.rest_keys()?,
+    }))
+}
+
+/// `TYPE key`
+fn type_(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Read(Query::Type {
+        db: c.db,
+        key: a.next_key()?,
+    }))
+}
+
+/// `KEYS pattern`
+fn keys(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Read(Query::Keys {
+        db: c.db,
+        pattern: a.next_bytes()?,
+    }))
+}
+
+/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
+fn scan(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let cursor = std::str::from_utf8(&a.next_bytes()?)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| CommandError::Other("ERR invalid cursor".into()))?;
+    let (mut pattern, mut count, mut key_type) = (None, 10u64, None);
+    while !a.is_empty() {
+        match a.next_keyword()?.as_str() {
+            "MATCH" => pattern = Some(a.next_bytes()?).filter(|p| p.as_ref() != b"*"),
+            "COUNT" => {
+                let n = a.next_int()?;
+                if n < 1 {
+                    return Err(CommandError::Syntax);
+                }
+                count = n as u64;
+            }
+            "TYPE" => key_type = Some(KeyType::from_name(&a.next_bytes()?)),
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    Ok(Action::Read(Query::Scan {
+        db: c.db,
+        cursor,
+        pattern,
+        count,
+        key_type,
+    }))
+}
+
+/// `RANDOMKEY`
+fn randomkey(_: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Read(Query::RandomKey { db: c.db }))
+}
+
+fn rename_with(a: &mut Args, c: &Ctx, if_absent: bool) -> Result<Action, CommandError> {
+    Ok(Action::Write(Command::Rename {
+        db: c.db,
+        src: a.next_key()?,
+        dst: a.next_key()?,
+        if_absent,
+    }))
+}
+
+/// `RENAME key newkey`
+fn rename(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    rename_with(a, c, false)
+}
+
+/// `RENAMENX key newkey`
+fn renamenx(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    rename_with(a, c, true)
+}
+
+/// Parses a database index as SELECT, COPY and MOVE take it.
+pub fn db_index(raw: &[u8]) -> Result<u8, CommandError> {
+    let n = crate::engine::parse_i64(raw).ok_or(CommandError::NotInteger)?;
+    if !(0..DATABASES as i64).contains(&n) {
+        return Err(CommandError::Other("ERR DB index is out of range".into()));
+    }
+    Ok(n as u8)
+}
+
+/// `COPY source destination [DB destination-db] [REPLACE]`
+fn copy(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let (src, dst) = (a.next_key()?, a.next_key()?);
+    let (mut dst_db, mut replace) = (c.db, false);
+    while !a.is_empty() {
+        match a.next_keyword()?.as_str() {
+            "DB" => dst_db = db_index(&a.next_bytes()?)?,
+            "REPLACE" => replace = true,
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    Ok(Action::Write(Command::Copy {
+        db: c.db,
+        src,
+        dst_db,
+        dst,
+        replace,
+    }))
+}
+
+/// `EXPIRE`, `PEXPIRE`, `EXPIREAT`, `PEXPIREAT key time [NX|XX|GT|LT]`. A time already past
+/// deletes the key, as in Redis.
+fn expire_with(
+    a: &mut Args,
+    c: &Ctx,
+    unit_ms: i64,
+    absolute: bool,
+    name: &str,
+) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    let amount = a.next_int()?;
+    let mut cond = ExpireCond::Always;
+    while !a.is_empty() {
+        let next = match a.next_keyword()?.as_str() {
+            "NX" => ExpireCond::Nx,
+            "XX" => ExpireCond::Xx,
+            "GT" => ExpireCond::Gt,
+            "LT" => ExpireCond::Lt,
+            other => {
+                return Err(CommandError::Other(format!(
+                    "ERR Unsupported option {other}"
+                )));
+            }
+        };
+        cond = match (cond, next) {
+            (ExpireCond::Always, n) => n,
+            (a, b) if a == b => a,
+            (ExpireCond::Gt, ExpireCond::Lt) | (ExpireCond::Lt, ExpireCond::Gt) => {
+                return Err(CommandError::Other(
+                    "ERR GT and LT options at the same time are not compatible".into(),
+                ));
+            }
+            _ => {
+                return Err(CommandError::Other(
+                    "ERR NX and XX, GT or LT options at the same time are not compatible".into(),
+                ));
+            }
+        };
+    }
+    let invalid = || CommandError::Other(format!("ERR invalid expire time in '{name}' command"));
+    let ms = amount.checked_mul(unit_ms).ok_or_else(invalid)?;
+    let at_ms = if absolute {
+        ms
+    } else {
+        ms.checked_add(now_ms()).ok_or_else(invalid)?
+    };
+    Ok(Action::Write(Command::Expire {
+        db: c.db,
+        key,
+        at_ms,
+        cond,
+    }))
+}
+
+fn expire(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    expire_with(a, c, 1000, false, "expire")
+}
+
+fn pexpire(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    expire_with(a, c, 1, false, "pexpire")
+}
+
+fn expireat(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    expire_with(a, c, 1000, true, "expireat")
+}
+
+fn pexpireat(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    expire_with(a, c, 1, true, "pexpireat")
+}
+
+fn ttl_with(a: &mut Args, c: &Ctx, kind: TtlKind) -> Result<Action, CommandError> {
+    Ok(Action::Read(Query::Ttl {
+        db: c.db,
+        key: a.next_key()?,
+        kind,
+    }))
+}
+
+/// `TTL key`
+fn ttl(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    ttl_with(a, c, TtlKind::Seconds)
+}
+
+/// `PTTL key`
+fn pttl(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    ttl_with(a, c, TtlKind::Millis)
+}
+
+/// `EXPIRETIME key`
+fn expiretime(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    ttl_with(a, c, TtlKind::AtSeconds)
+}
+
+/// `PEXPIRETIME key`
+fn pexpiretime(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    ttl_with(a, c, TtlKind::AtMillis)
+}
+
+/// `PERSIST key`
+fn persist(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Write(Command::Persist {
+        db: c.db,
+        key: a.next_key()?,
+    }))
+}
+
+pub const COMMANDS: &[Spec] = specs!["generic";
+    ("del", -2, WR, (1, -1, 1), "Deletes one or more keys.", del),
+    ("unlink", -2, WF, (1, -1, 1), "Asynchronously deletes one or more keys.", del),
+    ("exists", -2, RF, (1, -1, 1), "Determines whether one or more keys exist.", exists),
+    ("touch", -2, RF, (1, -1, 1), "Returns the number of existing keys out of those specified after updating the time they were last accessed.", exists),
+    ("type", 2, RF, (1, 1, 1), "Determines the type of value stored at a key.", type_),
+    ("keys", 2, R, (0, 0, 0), "Returns all key names that match a pattern.", keys),
+    ("scan", -2, R, (0, 0, 0), "Iterates over the key names in the database.", scan),
+    ("randomkey", 1, R, (0, 0, 0), "Returns a random key name from the database.", randomkey),
+    ("rename", 3, WR, (1, 2, 1), "Renames a key and overwrites the destination.", rename),
+    ("renamenx", 3, WF, (1, 2, 1), "Renames a key only when the target key name doesn't exist.", renamenx),
+    ("copy", -3, W, (1, 2, 1), "Copies the value of a key to a new key.", copy),
+    ("expire", -3, WF, (1, 1, 1), "Sets the expiration time of a key in seconds.", expire),
+    ("pexpire", -3, WF, (1, 1, 1), "Sets the expiration time of a key in milliseconds.", pexpire),
+    ("expireat", -3, WF, (1, 1, 1), "Sets the expiration time of a key to a Unix timestamp.", expireat),
+    ("pexpireat", -3, WF, (1, 1, 1), "Sets the expiration time of a key to a Unix milliseconds timestamp.", pexpireat),
+    ("ttl", 2, RF, (1, 1, 1), "Returns the expiration time in seconds of a key.", ttl),
+    ("pttl", 2, RF, (1, 1, 1), "Returns the expiration time in milliseconds of a key.", pttl),
+    ("expiretime", 2, RF, (1, 1, 1), "Returns the expiration time of a key as a Unix timestamp.", expiretime),
+    ("pexpiretime", 2, RF, (1, 1, 1), "Returns the expiration time of a key as a Unix milliseconds timestamp.", pexpiretime),
+    ("persist", 2, WF, (1, 1, 1), "Removes the expiration time of a key.", persist),
+];

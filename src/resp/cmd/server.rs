@@ -1,0 +1,440 @@
+//! Server commands: COMMAND, INFO, CONFIG, DBSIZE, FLUSHDB, FLUSHALL, TIME, SAVE, BGSAVE, LASTSAVE,
+//! SHUTDOWN.
+
+use std::sync::atomic::Ordering;
+
+use super::connection::REDIS_VERSION;
+use super::{table, unknown_subcommand, wrong_arity, Action, Ctx, Spec, R, WR};
+use crate::command::{Command, CommandError, Query, Response};
+use crate::engine::glob_match;
+use crate::engine::DATABASES;
+use crate::resp::parse::Args;
+use crate::resp::session::{Server, Session};
+
+/// `COMMAND`, `COMMAND COUNT`, `COMMAND INFO [name ...]`, `COMMAND DOCS [name ...]`,
+/// `COMMAND LIST`
+fn command(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    if a.is_empty() {
+        return Ok(Action::Reply(Response::Array(
+            table().iter().map(info_entry).collect(),
+        )));
+    }
+    let sub = a.next_bytes()?;
+    let names: Vec<String> = a
+        .rest()
+        .iter()
+        .map(|n| String::from_utf8_lossy(n).to_ascii_lowercase())
+        .collect();
+    let find = |n: &str| table().iter().find(|s| s.name == n);
+    let reply = match String::from_utf8_lossy(&sub).to_ascii_lowercase().as_str() {
+        "count" => Response::Int(table().len() as i64),
+        "list" => Response::Array(table().iter().map(|s| Response::bulk(s.name)).collect()),
+        "info" if names.is_empty() => Response::Array(table().iter().map(info_entry).collect()),
+        "info" => Response::Array(
+            names
+                .iter()
+                .map(|n| find(n).map_or(Response::Nil, info_entry))
+                .collect(),
+        ),
+        "docs" => {
+            let specs: Vec<&Spec> = if names.is_empty() {
+                table().iter().collect()
+            } else {
+                names.iter().filter_map(|n| find(n)).collect()
+            };
+            Response::Map(
+                specs
+                    .into_iter()
+                    .map(|s| (Response::bulk(s.name), docs_entry(s)))
+                    .collect(),
+            )
+        }
+        _ => return Err(unknown_subcommand(&sub, "command")),
+    };
+    Ok(Action::Reply(reply))
+}
+
+/// One `COMMAND INFO` entry: name, arity, flags, first key, last key, step, ACL categories,
+/// tips, key specs, subcommands.
+fn info_entry(s: &Spec) -> Response {
+    Response::Array(vec![
+        Response::bulk(s.name),
+        Response::Int(i64::from(s.arity)),
+        Response::Set(s.flags.iter().map(|f| Response::Status(f)).collect()),
+        Response::Int(i64::from(s.keys.0)),
+        Response::Int(i64::from(s.keys.1)),
+        Response::Int(i64::from(s.keys.2)),
+        Response::Set(vec![Response::Text(format!("@{}", s.group))]),
+        Response::Array(Vec::new()),
+        Response::Array(Vec::new()),
+        Response::Array(Vec::new()),
+    ])
+}
+
+fn docs_entry(s: &Spec) -> Response {
+    Response::Map(vec![
+        (Response::bulk("summary"), Response::bulk(s.summary)),
+        (Response::bulk("since"), Response::bulk("1.0.0")),
+        (Response::bulk("group"), Response::bulk(s.group)),
+    ])
+}
+
+/// `INFO [section ...]`
+fn info(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    let sections: Vec<String> = a
+        .rest()
+        .iter()
+        .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
+        .collect();
+    Ok(Action::Session(Box::new(
+        move |s: &mut Session, server: &Server| Response::Verbatim(info_text(s, server, &sections)),
+    )))
+}
+
+/// Resident memory from /proc, as Redis reports `used_memory_rss`.
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}G", b / 1024.0 / 1024.0 / 1024.0)
+    } else if b >= 1024.0 * 1024.0 {
+        format!("{:.2}M", b / 1024.0 / 1024.0)
+    } else {
+        format!("{:.2}K", b / 1024.0)
+    }
+}
+
+fn info_text(_: &Session, server: &Server, sections: &[String]) -> String {
+    let node = &server.node;
+    let stats = &node.stats;
+    let engine = node.engine();
+    let all = sections.is_empty()
+        || sections
+            .iter()
+            .any(|s| s == "all" || s == "everything" || s == "default");
+    let want = |name: &str| all || sections.iter().any(|s| s == name);
+    let mut out = String::new();
+    let mut section = |name: &str, fields: Vec<(&str, String)>| {
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        out.push_str(&format!("# {name}\r\n"));
+        for (k, v) in fields {
+            out.push_str(&format!("{k}:{v}\r\n"));
+        }
+    };
+    let uptime = node.uptime().as_secs();
+    if want("server") {
+        section(
+            "Server",
+            vec![
+                ("redis_version", REDIS_VERSION.into()),
+                ("trident_version", env!("CARGO_PKG_VERSION").into()),
+                ("redis_mode", "standalone".into()),
+                ("os", std::env::consts::OS.into()),
+                ("arch_bits", "64".into()),
+                ("multiplexing_api", "epoll".into()),
+                ("process_id", std::process::id().to_string()),
+                ("tcp_port", node.config.resp.addr.port().to_string()),
+                ("uptime_in_seconds", uptime.to_string()),
+                ("uptime_in_days", (uptime / 86400).to_string()),
+                (
+                    "executable",
+                    std::env::current_exe()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                ),
+            ],
+        );
+    }
+    if want("clients") {
+        section(
+            "Clients",
+            vec![
+                ("connected_clients", server.clients.len().to_string()),
+                (
+                    "blocked_clients",
+                    node.blocking.blocked_clients().to_string(),
+                ),
+                ("maxclients", node.config.resp.max_clients.to_string()),
+            ],
+        );
+    }
+    if want("memory") {
+        let rss = rss_bytes();
+        section(
+            "Memory",
+            vec![
+                ("used_memory", rss.to_string()),
+                ("used_memory_human", human(rss)),
+                ("used_memory_rss", rss.to_string()),
+                ("used_memory_rss_human", human(rss)),
+                ("maxmemory", "0".into()),
+                ("maxmemory_human", "0B".into()),
+                ("maxmemory_policy", "noeviction".into()),
+                ("mem_allocator", "libc".into()),
+            ],
+        );
+    }
+    if want("persistence") {
+        section(
+            "Persistence",
+            vec![
+                ("loading", "0".into()),
+                (
+                    "rdb_changes_since_last_save",
+                    stats.changes_since_save.load(Ordering::Relaxed).to_string(),
+                ),
+                ("rdb_bgsave_in_progress", "0".into()),
+                (
+                    "rdb_last_save_time",
+                    stats.last_save_unix.load(Ordering::Relaxed).to_string(),
+                ),
+                ("rdb_last_bgsave_status", "ok".into()),
+                ("aof_enabled", "1".into()),
+                ("aof_rewrite_in_progress", "0".into()),
+                ("aof_last_write_status", "ok".into()),
+                (
+                    "trident_fsync",
+                    format!("{:?}", node.config.storage.fsync).to_ascii_lowercase(),
+                ),
+                ("trident_disk_bytes", engine.disk_space().to_string()),
+            ],
+        );
+    }
+    if want("stats") {
+        section(
+            "Stats",
+            vec![
+                (
+                    "total_connections_received",
+                    stats
+                        .connections_received
+                        .load(Ordering::Relaxed)
+                        .to_string(),
+                ),
+                (
+                    "total_commands_processed",
+                    stats.commands_processed.load(Ordering::Relaxed).to_string(),
+                ),
+                ("instantaneous_ops_per_sec", "0".into()),
+                (
+                    "rejected_connections",
+                    stats
+                        .rejected_connections
+                        .load(Ordering::Relaxed)
+                        .to_string(),
+                ),
+                (
+                    "expired_keys",
+                    engine.expired_keys.load(Ordering::Relaxed).to_string(),
+                ),
+                ("evicted_keys", "0".into()),
+                ("keyspace_hits", "0".into()),
+                ("keyspace_misses", "0".into()),
+            ],
+        );
+    }
+    if want("replication") {
+        section(
+            "Replication",
+            vec![
+                ("role", "master".into()),
+                ("connected_slaves", "0".into()),
+                ("master_replid", format!("{:040x}", 0)),
+                ("master_repl_offset", engine.applied_index().to_string()),
+            ],
+        );
+    }
+    if want("keyspace") {
+        let mut fields = Vec::new();
+        let names: Vec<String> = (0..DATABASES).map(|d| format!("db{d}")).collect();
+        for (db, name) in names.iter().enumerate() {
+            let (keys, expires) = engine.key_counts(db as u8);
+            if keys > 0 {
+                fields.push((
+                    name.as_str(),
+                    format!("keys={keys},expires={expires},avg_ttl=0"),
+                ));
+            }
+        }
+        section("Keyspace", fields);
+    }
+    out
+}
+
+/// `CONFIG GET parameter [parameter ...]`, `CONFIG SET parameter value [...]`, `CONFIG RESETSTAT`
+fn config(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    let sub = a.next_bytes()?;
+    let name = String::from_utf8_lossy(&sub).to_ascii_lowercase();
+    match name.as_str() {
+        "get" => {
+            if a.is_empty() {
+                return Err(wrong_arity("config|get"));
+            }
+            let patterns: Vec<_> = a.rest();
+            Ok(Action::Session(Box::new(move |_, server: &Server| {
+                let config = server.config.read();
+                let mut pairs = Vec::new();
+                for (k, v) in config.iter() {
+                    if patterns
+                        .iter()
+                        .any(|p| glob_match(&p.to_ascii_lowercase(), k.as_bytes()))
+                    {
+                        pairs.push((Response::bulk(k.clone()), Response::bulk(v.clone())));
+                    }
+                }
+                Response::Map(pairs)
+            })))
+        }
+        "set" => {
+            if a.is_empty() || a.remaining() % 2 != 0 {
+                return Err(wrong_arity("config|set"));
+            }
+            let mut pairs = Vec::new();
+            while !a.is_empty() {
+                pairs.push((a.next_string()?.to_ascii_lowercase(), a.next_string()?));
+            }
+            Ok(Action::Session(Box::new(move |_, server: &Server| {
+                let mut config = server.config.write();
+                for (k, _) in &pairs {
+                    if !config.contains_key(k) {
+                        return Response::error(format!(
+                            "ERR Unknown option or number of arguments for CONFIG SET - '{k}'"
+                        ));
+                    }
+                }
+                for (k, v) in pairs {
+                    config.insert(k, v);
+                }
+                Response::Ok
+            })))
+        }
+        "resetstat" => {
+            if !a.is_empty() {
+                return Err(wrong_arity("config|resetstat"));
+            }
+            Ok(Action::Session(Box::new(|_, server: &Server| {
+                let stats = &server.node.stats;
+                stats.commands_processed.store(0, Ordering::Relaxed);
+                stats.connections_received.store(0, Ordering::Relaxed);
+                stats.rejected_connections.store(0, Ordering::Relaxed);
+                server
+                    .node
+                    .engine()
+                    .expired_keys
+                    .store(0, Ordering::Relaxed);
+                Response::Ok
+            })))
+        }
+        "rewrite" => Ok(Action::Reply(Response::error(
+            "ERR The server is running without a config file",
+        ))),
+        _ => Err(unknown_subcommand(&sub, "config")),
+    }
+}
+
+/// `DBSIZE`
+fn dbsize(_: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Read(Query::DbSize { db: c.db }))
+}
+
+/// The optional `ASYNC|SYNC` of FLUSHDB and FLUSHALL; both flush at once here.
+fn flush_mode(a: &mut Args) -> Result<(), CommandError> {
+    if !a.is_empty() {
+        match a.next_keyword()?.as_str() {
+            "ASYNC" | "SYNC" => {}
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    a.finish()
+}
+
+/// `FLUSHDB [ASYNC|SYNC]`
+fn flushdb(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    flush_mode(a)?;
+    Ok(Action::Write(Command::FlushDb { db: c.db }))
+}
+
+/// `FLUSHALL [ASYNC|SYNC]`
+fn flushall(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    flush_mode(a)?;
+    Ok(Action::Write(Command::FlushAll))
+}
+
+/// `TIME`
+fn time(_: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Ok(Action::Reply(Response::Array(vec![
+        Response::bulk(now.as_secs().to_string()),
+        Response::bulk(now.subsec_micros().to_string()),
+    ])))
+}
+
+/// `SAVE`: everything acknowledged is made durable (the store is always the snapshot).
+fn save(_: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Save(Response::Ok))
+}
+
+/// `BGSAVE [SCHEDULE]`
+fn bgsave(_: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Save(Response::Status("Background saving started")))
+}
+
+/// `LASTSAVE`
+fn lastsave(_: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Session(Box::new(|_, server: &Server| {
+        Response::Int(server.node.stats.last_save_unix.load(Ordering::Relaxed))
+    })))
+}
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`: syncs and stops; the client gets no reply.
+fn shutdown(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    for opt in a.rest() {
+        let opt = String::from_utf8_lossy(&opt).to_ascii_uppercase();
+        match opt.as_str() {
+            "NOSAVE" | "SAVE" | "NOW" | "FORCE" => {}
+            "ABORT" => {
+                return Ok(Action::Reply(Response::error(
+                    "ERR No shutdown in progress.",
+                )))
+            }
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    Ok(Action::Session(Box::new(
+        |s: &mut Session, server: &Server| {
+            s.closing = true;
+            server.node.request_shutdown();
+            Response::Ok
+        },
+    )))
+}
+
+const ADMIN: &[&str] = &["admin", "noscript"];
+
+pub const COMMANDS: &[Spec] = specs!["server";
+    ("command", -1, &["loading", "stale"], (0, 0, 0), "Returns detailed information about all commands.", command),
+    ("info", -1, &["loading", "stale"], (0, 0, 0), "Returns information and statistics about the server.", info),
+    ("config", -2, ADMIN, (0, 0, 0), "A container for server configuration commands.", config),
+    ("dbsize", 1, R, (0, 0, 0), "Returns the number of keys in the database.", dbsize),
+    ("flushdb", -1, WR, (0, 0, 0), "Remove all keys from the current database.", flushdb),
+    ("flushall", -1, WR, (0, 0, 0), "Removes all keys from all databases.", flushall),
+    ("time", 1, &["loading", "stale", "fast"], (0, 0, 0), "Returns the server time.", time),
+    ("save", 1, ADMIN, (0, 0, 0), "Synchronously saves the database(s) to disk.", save),
+    ("bgsave", -1, ADMIN, (0, 0, 0), "Asynchronously saves the database(s) to disk.", bgsave),
+    ("lastsave", 1, &["loading", "stale", "fast"], (0, 0, 0), "Returns the Unix timestamp of the last successful save to disk.", lastsave),
+    ("shutdown", -1, ADMIN, (0, 0, 0), "Synchronously saves the database(s) to disk and shuts down the Redis server.", shutdown),
+];

@@ -1,0 +1,298 @@
+//! String commands: GET, SET and its relatives, counters, ranges.
+
+use super::{deadline, Action, Ctx, Spec, R, RF, W, WF, WFAST};
+use crate::command::{Command, CommandError, Expiry, Query, Response, SetCond};
+use crate::resp::parse::Args;
+
+/// `GET key`
+fn get(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Read(Query::Get {
+        db: c.db,
+        key: a.next_key()?,
+    }))
+}
+
+/// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts-ms|KEEPTTL]`
+fn set(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    let value = a.next_bytes()?;
+    let mut expiry = Expiry::Persist;
+    let mut cond = SetCond::Always;
+    let mut get = false;
+    let mut expiry_set = false;
+    while !a.is_empty() {
+        let opt = a.next_keyword()?;
+        match opt.as_str() {
+            "NX" if cond == SetCond::Always => cond = SetCond::IfAbsent,
+            "XX" if cond == SetCond::Always => cond = SetCond::IfPresent,
+            "GET" => get = true,
+            "KEEPTTL" if !expiry_set => {
+                expiry = Expiry::Keep;
+                expiry_set = true;
+            }
+            "EX" | "PX" | "EXAT" | "PXAT" if !expiry_set => {
+                let amount = a.next_int()?;
+                let (unit, absolute) = match opt.as_str() {
+                    "EX" => (1000, false),
+                    "PX" => (1, false),
+                    "EXAT" => (1000, true),
+                    _ => (1, true),
+                };
+                expiry = Expiry::At(deadline(amount, unit, absolute, "set")?);
+                expiry_set = true;
+            }
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    Ok(Action::Write(Command::Set {
+        db: c.db,
+        key,
+        value,
+        expiry,
+        cond,
+        get,
+    }))
+}
+
+/// `SETNX key value`
+fn setnx(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let (key, value) = (a.next_key()?, a.next_bytes()?);
+    Ok(Action::WriteThen(
+        Command::Set {
+            db: c.db,
+            key,
+            value,
+            expiry: Expiry::Persist,
+            cond: SetCond::IfAbsent,
+            get: false,
+        },
+        |r| match r {
+            Response::Ok => Response::Int(1),
+            Response::Nil => Response::Int(0),
+            other => other,
+        },
+    ))
+}
+
+/// `SETEX key seconds value` and `PSETEX key milliseconds value`
+fn setex_with(a: &mut Args, c: &Ctx, unit: i64, name: &str) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    let amount = a.next_int()?;
+    let value = a.next_bytes()?;
+    Ok(Action::Write(Command::Set {
+        db: c.db,
+        key,
+        value,
+        expiry: Expiry::At(deadline(amount, unit, false, name)?),
+        cond: SetCond::Always,
+        get: false,
+    }))
+}
+
+fn setex(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    setex_with(a, c, 1000, "setex")
+}
+
+fn psetex(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    setex_with(a, c, 1, "psetex")
+}
+
+/// `GETSET key value`
+fn getset(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Write(Command::Set {
+        db: c.db,
+        key: a.next_key()?,
+        value: a.next_bytes()?,
+        expiry: Expiry::Persist,
+        cond: SetCond::Always,
+        get: true,
+    }))
+}
+
+/// `GETDEL key`
+fn getdel(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Write(Command::GetDel {
+        db: c.db,
+        key: a.next_key()?,
+    }))
+}
+
+/// `GETEX key [EX s|PX ms|EXAT ts|PXAT ts-ms|PERSIST]`
+fn getex(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    let mut expiry = Expiry::Keep;
+    if !a.is_empty() {
+        let opt = a.next_keyword()?;
+        expiry = match opt.as_str() {
+            "PERSIST" => Expiry::Persist,
+            "EX" => Expiry::At(deadline(a.next_int()?, 1000, false, "getex")?),
+            "PX" => Expiry::At(deadline(a.next_int()?, 1, false, "getex")?),
+            "EXAT" => Expiry::At(deadline(a.next_int()?, 1000, true, "getex")?),
+            "PXAT" => Expiry::At(deadline(a.next_int()?, 1, true, "getex")?),
+            _ => return Err(CommandError::Syntax),
+        };
+        a.finish()?;
+    }
+    if expiry == Expiry::Keep {
+        // A plain read needs no trip through the log.
+        return Ok(Action::Read(Query::Get { db: c.db, key }));
+    }
+    Ok(Action::Write(Command::GetEx {
+        db: c.db,
+        key,
+        expiry,
+    }))
+}
+
+/// `MGET key [key ...]`
+fn mget(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Read(Query::MGet {
+        db: c.db,
+        keys: a.rest_keys()?,
+    }))
+}
+
+fn mset_with(
+    a: &mut Args,
+    c: &Ctx,
+    if_none_exist: bool,
+    name: &str,
+) -> Result<Action, CommandError> {
+    if a.remaining() % 2 != 0 {
+        return Err(super::wrong_arity(name));
+    }
+    let mut pairs = Vec::with_capacity(a.remaining() / 2);
+    while !a.is_empty() {
+        pairs.push((a.next_key()?, a.next_bytes()?));
+    }
+    Ok(Action::Write(Command::MSet {
+        db: c.db,
+        pairs,
+        if_none_exist,
+    }))
+}
+
+/// `MSET key value [key value ...]`
+fn mset(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    mset_with(a, c, false, "mset")
+}
+
+/// `MSETNX key value [key value ...]`
+fn msetnx(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    mset_with(a, c, true, "msetnx")
+}
+
+/// `APPEND key value`
+fn append(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Write(Command::Append {
+        db: c.db,
+        key: a.next_key()?,
+        value: a.next_bytes()?,
+    }))
+}
+
+/// `STRLEN key`
+fn strlen(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Read(Query::StrLen {
+        db: c.db,
+        key: a.next_key()?,
+    }))
+}
+
+fn incr_by(c: &Ctx, key: bytes::Bytes, delta: i64) -> Action {
+    Action::Write(Command::IncrBy {
+        db: c.db,
+        key,
+        delta,
+    })
+}
+
+/// `INCR key`
+fn incr(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(incr_by(c, a.next_key()?, 1))
+}
+
+/// `DECR key`
+fn decr(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(incr_by(c, a.next_key()?, -1))
+}
+
+/// `INCRBY key increment`
+fn incrby(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    Ok(incr_by(c, key, a.next_int()?))
+}
+
+/// `DECRBY key decrement`
+fn decrby(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    let delta = a.next_int()?;
+    Ok(incr_by(
+        c,
+        key,
+        delta.checked_neg().ok_or(CommandError::Overflow)?,
+    ))
+}
+
+/// `INCRBYFLOAT key increment`
+fn incrbyfloat(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    let delta = a.next_float()?;
+    if !delta.is_finite() {
+        return Err(CommandError::NanOrInfinity);
+    }
+    Ok(Action::Write(Command::IncrByFloat {
+        db: c.db,
+        key,
+        delta,
+    }))
+}
+
+/// `GETRANGE key start end` (and its old name `SUBSTR`)
+fn getrange(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Read(Query::GetRange {
+        db: c.db,
+        key: a.next_key()?,
+        start: a.next_int()?,
+        end: a.next_int()?,
+    }))
+}
+
+/// `SETRANGE key offset value`
+fn setrange(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    let offset = a.next_int()?;
+    if offset < 0 {
+        return Err(CommandError::Other("ERR offset is out of range".into()));
+    }
+    Ok(Action::Write(Command::SetRange {
+        db: c.db,
+        key,
+        offset: offset as u64,
+        value: a.next_bytes()?,
+    }))
+}
+
+pub const COMMANDS: &[Spec] = specs!["string";
+    ("get", 2, RF, (1, 1, 1), "Returns the string value of a key.", get),
+    ("set", -3, W, (1, 1, 1), "Sets the string value of a key, ignoring its type.", set),
+    ("setnx", 3, WF, (1, 1, 1), "Set the string value of a key only when the key doesn't exist.", setnx),
+    ("setex", 4, W, (1, 1, 1), "Sets the string value and expiration time of a key.", setex),
+    ("psetex", 4, W, (1, 1, 1), "Sets both string value and expiration time in milliseconds of a key.", psetex),
+    ("getset", 3, WF, (1, 1, 1), "Returns the previous string value of a key after setting it to a new value.", getset),
+    ("getdel", 2, WFAST, (1, 1, 1), "Returns the string value of a key after deleting the key.", getdel),
+    ("getex", -2, WFAST, (1, 1, 1), "Returns the string value of a key after setting its expiration time.", getex),
+    ("mget", -2, RF, (1, -1, 1), "Atomically returns the string values of one or more keys.", mget),
+    ("mset", -3, W, (1, -1, 2), "Atomically creates or modifies the string values of one or more keys.", mset),
+    ("msetnx", -3, W, (1, -1, 2), "Atomically modifies the string values of one or more keys only when all keys don't exist.", msetnx),
+    ("append", 3, WF, (1, 1, 1), "Appends a string to the value of a key. Creates the key if it doesn't exist.", append),
+    ("strlen", 2, RF, (1, 1, 1), "Returns the length of a string value.", strlen),
+    ("incr", 2, WF, (1, 1, 1), "Increments the integer value of a key by one.", incr),
+    ("decr", 2, WF, (1, 1, 1), "Decrements the integer value of a key by one.", decr),
+    ("incrby", 3, WF, (1, 1, 1), "Increments the integer value of a key by a number.", incrby),
+    ("decrby", 3, WF, (1, 1, 1), "Decrements a number from the integer value of a key.", decrby),
+    ("incrbyfloat", 3, WF, (1, 1, 1), "Increment the floating point value of a key by a number.", incrbyfloat),
+    ("getrange", 4, R, (1, 1, 1), "Returns a substring of the string stored at a key.", getrange),
+    ("substr", 4, R, (1, 1, 1), "Returns a substring from a string value.", getrange),
+    ("setrange", 4, W, (1, 1, 1), "Overwrites a part of a string value with another by an offset.", setrange),
+];

@@ -1,0 +1,336 @@
+//! One client connection: reads whatever is buffered, runs every complete request in order, and
+//! writes all replies with one syscall. Consecutive writes in a pipeline go to the write path as
+//! one request, so a pipelined burst costs one trip to the writer, not one per command.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use metrics::{Counter, Histogram};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::net::TcpStream;
+
+use super::cmd::{self, Action, Block, Ctx};
+use super::encode::encode;
+use super::frame::{self, Limits, Next};
+use super::parse::Args;
+use super::session::{Server, Session};
+use crate::command::{Command, Response};
+
+/// Requests run per burst before replies are flushed, so one client's huge pipeline cannot
+/// hold its replies back unboundedly.
+const MAX_BURST: usize = 1024;
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Per-command call counters and latency histograms, registered once.
+fn command_metrics() -> &'static [(Counter, Histogram)] {
+    static M: OnceLock<Vec<(Counter, Histogram)>> = OnceLock::new();
+    M.get_or_init(|| {
+        cmd::table()
+            .iter()
+            .map(|s| {
+                (
+                    metrics::counter!("trident_commands_total", "cmd" => s.name),
+                    metrics::histogram!("trident_command_seconds", "cmd" => s.name),
+                )
+            })
+            .collect()
+    })
+}
+
+/// Why the connection ends.
+enum Closed {
+    /// The client went away or was killed.
+    Gone,
+    /// Its input broke the protocol; the error has been queued for it.
+    ProtocolError,
+}
+
+struct Conn<'a> {
+    server: &'a Server,
+    session: Session,
+    limits: Limits,
+    input: BytesMut,
+    output: BytesMut,
+    reader: OwnedReadHalf,
+}
+
+pub async fn serve(server: Arc<Server>, stream: TcpStream) {
+    let (Ok(addr), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    let handle = server.clients.register(addr, local);
+    let id = handle.id;
+    let resp = &server.node.config.resp;
+    let limits = Limits {
+        max_bulk_len: resp.proto_max_bulk_len,
+        max_multibulk_len: resp.max_multibulk_len,
+        max_inline_len: resp.max_inline_len,
+    };
+    let (reader, mut writer) = stream.into_split();
+    let session = Session::new(handle, server.requirepass().is_empty());
+    let mut conn = Conn {
+        server: &server,
+        session,
+        limits,
+        input: BytesMut::with_capacity(READ_CHUNK),
+        output: BytesMut::with_capacity(READ_CHUNK),
+        reader,
+    };
+    gauge_clients(1.0);
+    if let Err(e) = conn.run(&mut writer).await {
+        tracing::debug!(client = id, error = %e, "connection ended");
+    }
+    let _ = writer.shutdown().await;
+    server.clients.unregister(id);
+    gauge_clients(-1.0);
+}
+
+fn gauge_clients(delta: f64) {
+    metrics::gauge!("trident_connected_clients").increment(delta);
+}
+
+impl Conn<'_> {
+    async fn run(&mut self, writer: &mut tokio::net::tcp::OwnedWriteHalf) -> std::io::Result<()> {
+        let query_limit = self.server.node.config.resp.client_query_buffer_limit;
+        loop {
+            let mut requests = Vec::new();
+            let mut broken = None;
+            while requests.len() < MAX_BURST {
+                match frame::next_request(&mut self.input, &self.limits) {
+                    Ok(Next::Request(args)) => requests.push(args),
+                    Ok(Next::Skip) => {}
+                    Ok(Next::Incomplete(needed)) => {
+                        if let Some(n) = needed {
+                            // Grow towards a large argument without trusting its announced size.
+                            let want = n.saturating_sub(self.input.len()).min(4 * 1024 * 1024);
+                            self.input.reserve(want);
+                        }
+                        break;
+                    }
+                    Err(e) => {
+                        broken = Some(e);
+                        break;
+                    }
+                }
+            }
+            let more = requests.len() >= MAX_BURST;
+            let mut outcome = Ok(());
+            if !requests.is_empty() {
+                outcome = self.run_burst(requests).await;
+            }
+            if let Some(e) = &broken {
+                encode(
+                    &mut self.output,
+                    Response::error(format!("ERR Protocol error: {}", e.0)),
+                    self.session.proto,
+                );
+                outcome = Err(Closed::ProtocolError);
+            }
+            if !self.output.is_empty() {
+                writer.write_all(&self.output).await?;
+                self.output.clear();
+                if self.output.capacity() > 4 * 1024 * 1024 {
+                    self.output = BytesMut::with_capacity(READ_CHUNK);
+                }
+            }
+            if outcome.is_err() || self.session.closing {
+                return Ok(());
+            }
+            if more {
+                continue;
+            }
+            if self.input.len() > query_limit {
+                tracing::warn!(
+                    client = self.session.handle.id,
+                    "query buffer limit reached; closing"
+                );
+                return Ok(());
+            }
+            if !self.read_more().await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads more input, or returns false when the client is gone or was killed.
+    async fn read_more(&mut self) -> std::io::Result<bool> {
+        if self.input.capacity() - self.input.len() < 1024 {
+            self.input.reserve(READ_CHUNK);
+        }
+        let handle = self.session.handle.clone();
+        tokio::select! {
+            n = self.reader.read_buf(&mut self.input) => Ok(n? > 0 && !handle.killed.load(Ordering::Relaxed)),
+            _ = handle.kill.notified() => Ok(false),
+        }
+    }
+
+    async fn run_burst(&mut self, requests: Vec<Vec<Bytes>>) -> Result<(), Closed> {
+        let metrics = command_metrics();
+        let node = &self.server.node;
+        node.stats
+            .commands_processed
+            .fetch_add(requests.len() as u64, Ordering::Relaxed);
+        let mut replies: Vec<Response> = Vec::with_capacity(requests.len());
+        let mut pending = PendingWrites::default();
+        for args in requests {
+            let started = Instant::now();
+            let Some(index) = cmd::lookup(&args[0]) else {
+                replies.push(cmd::unknown_command(&args).into());
+                continue;
+            };
+            let spec = &cmd::table()[index];
+            let reply = if !spec.arity_ok(args.len()) {
+                Some(cmd::wrong_arity(spec.name).into())
+            } else if !self.session.authenticated && !spec.allowed_unauthenticated() {
+                Some(Response::error("NOAUTH Authentication required."))
+            } else {
+                let ctx = Ctx {
+                    db: self.session.db,
+                };
+                match (spec.parse)(&mut Args::new(args), &ctx) {
+                    Err(e) => Some(e.into()),
+                    Ok(action) => {
+                        self.run_action(action, &mut pending, &mut replies, index, started)
+                            .await?
+                    }
+                }
+            };
+            if let Some(r) = reply {
+                let (count, latency) = &metrics[index];
+                count.increment(1);
+                latency.record(started.elapsed());
+                replies.push(r);
+            }
+        }
+        pending.flush(self.server, &mut replies).await;
+        for r in replies {
+            encode(&mut self.output, r, self.session.proto);
+        }
+        Ok(())
+    }
+
+    /// Runs one parsed action. Writes are queued (their reply slot filled at the next flush) and
+    /// `None` is returned; everything else flushes queued writes first, to keep replies in order
+    /// and reads after writes consistent.
+    async fn run_action(
+        &mut self,
+        action: Action,
+        pending: &mut PendingWrites,
+        replies: &mut Vec<Response>,
+        index: usize,
+        started: Instant,
+    ) -> Result<Option<Response>, Closed> {
+        let action = match action {
+            Action::Write(c) => {
+                pending.push(c, None, replies, index, started);
+                return Ok(None);
+            }
+            Action::WriteThen(c, f) => {
+                pending.push(c, Some(f), replies, index, started);
+                return Ok(None);
+            }
+            other => other,
+        };
+        pending.flush(self.server, replies).await;
+        let node = &self.server.node;
+        Ok(Some(match action {
+            Action::Read(q) => node.query(&q),
+            Action::Reply(r) => r,
+            Action::Session(f) => {
+                let r = f(&mut self.session, self.server);
+                self.session.handle.meta.lock().last_command = cmd::table()[index].name.to_string();
+                r
+            }
+            Action::Save(ok) => match node.save().await {
+                Ok(()) => ok,
+                Err(e) => e.into(),
+            },
+            Action::Block(b) => self.block(b).await?,
+            // Queued above; never reaches here.
+            Action::Write(_) | Action::WriteThen(..) => Response::error("ERR internal error"),
+        }))
+    }
+
+    /// A blocking pop: tries, and while there is nothing to pop waits for a push notification,
+    /// the timeout, the client leaving, or CLIENT KILL. The attempt itself is never cancelled
+    /// half-way, so an element popped is always delivered.
+    async fn block(&mut self, b: Block) -> Result<Response, Closed> {
+        let node = self.server.node.clone();
+        let deadline = b.timeout.map(|t| tokio::time::Instant::now() + t);
+        let registration = node.blocking.register(b.db, &b.keys);
+        let handle = self.session.handle.clone();
+        let query_limit = node.config.resp.client_query_buffer_limit;
+        loop {
+            let r = node.execute(b.attempt.clone()).await;
+            if !r.is_nil() {
+                if !matches!(r, Response::Error(_)) {
+                    registration.pass_on();
+                }
+                return Ok(r);
+            }
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = registration.waiter().notify.notified() => {}
+                _ = sleep => return Ok(r),
+                _ = handle.kill.notified() => return Err(Closed::Gone),
+                n = self.reader.read_buf(&mut self.input) => {
+                    // Pipelined input is kept for after the pop; EOF means the client left.
+                    if !matches!(n, Ok(n) if n > 0) || self.input.len() > query_limit {
+                        return Err(Closed::Gone);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Writes queued from a pipeline, sent to the write path together.
+#[derive(Default)]
+struct PendingWrites {
+    cmds: Vec<Command>,
+    /// Reply slot, reshaping, command index and start time of each queued write.
+    slots: Vec<(usize, Option<fn(Response) -> Response>, usize, Instant)>,
+}
+
+impl PendingWrites {
+    fn push(
+        &mut self,
+        c: Command,
+        reshape: Option<fn(Response) -> Response>,
+        replies: &mut Vec<Response>,
+        index: usize,
+        started: Instant,
+    ) {
+        self.slots.push((replies.len(), reshape, index, started));
+        // A placeholder, replaced when the batch is answered.
+        replies.push(Response::Nil);
+        self.cmds.push(c);
+    }
+
+    async fn flush(&mut self, server: &Server, replies: &mut [Response]) {
+        if self.cmds.is_empty() {
+            return;
+        }
+        let cmds = std::mem::take(&mut self.cmds);
+        let answers = server.node.execute_many(cmds).await;
+        let metrics = command_metrics();
+        for ((slot, reshape, index, started), answer) in self.slots.drain(..).zip(answers) {
+            replies[slot] = match reshape {
+                Some(f) => f(answer),
+                None => answer,
+            };
+            let (count, latency) = &metrics[index];
+            count.increment(1);
+            latency.record(started.elapsed());
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Connection state (the selected database, protocol version, authentication, name) and the
+//! server-wide registry of connections that CLIENT LIST and CLIENT KILL work on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::Notify;
+
+use crate::command::Db;
+use crate::node::Node;
+
+/// What every connection shares: the node and the RESP-level server state.
+pub struct Server {
+    pub node: Arc<Node>,
+    pub clients: Clients,
+    /// CONFIG GET/SET values, seeded from the configuration.
+    pub config: RwLock<BTreeMap<String, String>>,
+}
+
+impl Server {
+    pub fn new(node: Arc<Node>) -> Server {
+        let c = &node.config;
+        let mut config = BTreeMap::new();
+        let fsync = format!("{:?}", c.storage.fsync).to_ascii_lowercase();
+        let (host, port) = (c.resp.addr.ip().to_string(), c.resp.addr.port().to_string());
+        for (k, v) in [
+            ("requirepass", c.resp.requirepass.clone()),
+            ("maxclients", c.resp.max_clients.to_string()),
+            ("proto-max-bulk-len", c.resp.proto_max_bulk_len.to_string()),
+            (
+                "client-query-buffer-limit",
+                c.resp.client_query_buffer_limit.to_string(),
+            ),
+            ("databases", crate::engine::DATABASES.to_string()),
+            ("appendonly", "yes".into()),
+            ("appendfsync", fsync),
+            ("save", String::new()),
+            ("dir", c.storage.data_dir.display().to_string()),
+            ("dbfilename", "dump.rdb".into()),
+            ("port", port),
+            ("bind", host),
+            ("maxmemory", "0".into()),
+            ("maxmemory-policy", "noeviction".into()),
+            ("maxmemory-samples", "5".into()),
+            ("timeout", "0".into()),
+            ("tcp-keepalive", "300".into()),
+            ("loglevel", "notice".into()),
+            ("hz", "10".into()),
+            ("notify-keyspace-events", String::new()),
+            ("slowlog-log-slower-than", "10000".into()),
+            ("slowlog-max-len", "128".into()),
+            ("latency-monitor-threshold", "0".into()),
+            ("lazyfree-lazy-user-del", "no".into()),
+            ("lazyfree-lazy-expire", "no".into()),
+            ("list-max-listpack-size", "-2".into()),
+            ("list-max-ziplist-size", "-2".into()),
+            ("list-compress-depth", "0".into()),
+            ("protected-mode", "no".into()),
+            ("io-threads", "1".into()),
+            ("cluster-enabled", "no".into()),
+            ("activedefrag", "no".into()),
+            ("lua-time-limit", "5000".into()),
+            ("busy-reply-threshold", "5000".into()),
+            ("close-on-oom", "no".into()),
+            ("enable-debug-command", "no".into()),
+        ] {
+            config.insert(k.to_string(), v);
+        }
+        Server {
+            node,
+            clients: Clients::default(),
+            config: RwLock::new(config),
+        }
+    }
+
+    /// The password AUTH checks against; empty means none is required.
+    pub fn requirepass(&self) -> String {
+        self.config
+            .read()
+            .get("requirepass")
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// One connection's state as its own task sees it.
+pub struct Session {
+    pub handle: Arc<ClientHandle>,
+    pub db: Db,
+    pub proto: u8,
+    pub authenticated: bool,
+    /// Set by QUIT and SHUTDOWN: close once the pending replies are written.
+    pub closing: bool,
+}
+
+impl Session {
+    pub fn new(handle: Arc<ClientHandle>, authenticated: bool) -> Session {
+        Session {
+            handle,
+            db: 0,
+            proto: 2,
+            authenticated,
+            closing: false,
+        }
+    }
+
+    pub fn select(&mut self, db: Db) {
+        self.db = db;
+        self.handle.meta.lock().db = db;
+    }
+
+    pub fn set_proto(&mut self, proto: u8) {
+        self.proto = proto;
+        self.handle.meta.lock().proto = proto;
+    }
+}
+
+/// What CLIENT LIST shows of a connection that other connections may read.
+#[derive(Default, Clone)]
+pub struct ClientMeta {
+    pub name: String,
+    pub lib_name: String,
+    pub lib_ver: String,
+    pub db: Db,
+    pub proto: u8,
+    pub last_command: String,
+}
+
+pub struct ClientHandle {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub local_addr: SocketAddr,
+    pub created: Instant,
+    pub meta: Mutex<ClientMeta>,
+    /// Set by CLIENT KILL; the connection closes at its next chance, even while blocked.
+    pub killed: AtomicBool,
+    pub kill: Notify,
+}
+
+impl ClientHandle {
+    /// One `CLIENT LIST` line, in Redis's field order.
+    pub fn describe(&self) -> String {
+        let m = self.meta.lock().clone();
+        let age = self.created.elapsed().as_secs();
+        format!(
+            "id={} addr={} laddr={} fd=0 name={} age={} idle=0 flags=N db={} sub=0 psub=0 ssub=0 multi=-1 watch=0 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.local_addr,
+            m.name,
+            age,
+            m.db,
+            if m.last_command.is_empty() { "NULL" } else { &m.last_command },
+            m.proto.max(2),
+            m.lib_name,
+            m.lib_ver,
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct Clients {
+    next_id: AtomicU64,
+    map: Mutex<HashMap<u64, Arc<ClientHandle>>>,
+}
+
+impl Clients {
+    pub fn register(&self, addr: SocketAddr, local_addr: SocketAddr) -> Arc<ClientHandle> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let handle = Arc::new(ClientHandle {
+            id,
+            addr,
+            local_addr,
+            created: Instant::now(),
+            meta: Mutex::new(ClientMeta {
+                proto: 2,
+                ..ClientMeta::default()
+            }),
+            killed: AtomicBool::new(false),
+            kill: Notify::new(),
+        });
+        self.map.lock().insert(id, handle.clone());
+        handle
+    }
+
+    pub fn unregister(&self, id: u64) {
+        self.map.lock().remove(&id);
+    }
+
+    pub fn all(&self) -> Vec<Arc<ClientHandle>> {
+        let mut v: Vec<_> = self.map.lock().values().cloned().collect();
+        v.sort_by_key(|c| c.id);
+        v
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.lock().len()
+    }
+
+    /// Marks a client killed and wakes it; returns whether it existed.
+    pub fn kill(&self, id: u64) -> bool {
+        match self.map.lock().get(&id) {
+            Some(c) => {
+                c.killed.store(true, Ordering::Relaxed);
+                c.kill.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
