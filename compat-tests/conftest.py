@@ -225,7 +225,7 @@ class RespConn:
         if t == b"~":
             return RSet(self.read() for _ in range(int(rest)))
         if t == b",":
-            return Double(float(rest.decode().replace("inf", "inf")))
+            return Double(float(rest.decode()))
         if t == b"#":
             return Bool(rest == b"t")
         if t == b"=":
@@ -344,7 +344,10 @@ class ServerProcess:
                 return self
             except RuntimeError as e:
                 last_err = e
+                exited_early = self.proc.poll() is not None
                 self._reap(signal.SIGKILL)
+                if not exited_early:
+                    break  # it ran but never answered: another try would only wait again
         pytest.fail(f"server did not start: {last_err}\n--- log ---\n{self.log_tail()}")
 
     def wait_ready(self, timeout=READY_TIMEOUT):

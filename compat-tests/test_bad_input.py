@@ -4,7 +4,6 @@ closes the offending connection where Redis does, and keeps serving everyone els
 import random
 import socket
 
-import pytest
 
 from conftest import Simple
 

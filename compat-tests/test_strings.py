@@ -5,7 +5,7 @@ import time
 import pytest
 import redis
 
-from conftest import NULL, Err, Simple, nil, wait_until
+from conftest import Err, Simple, nil, wait_until
 
 NOT_INT = "value is not an integer or out of range"
 OVERFLOW = "increment or decrement would overflow"
