@@ -1,7 +1,9 @@
 //! Admin HTTP: `/metrics` for Prometheus and `/health` for load balancers and orchestrators.
 
 use std::convert::Infallible;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,26 +26,27 @@ const BATCH_BUCKETS: &[f64] = &[
 
 /// Installs the process-wide Prometheus recorder once; later calls return the same handle.
 pub fn recorder() -> anyhow::Result<PrometheusHandle> {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    if let Some(h) = HANDLE.get() {
+    static HANDLE: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
+    let mut slot = HANDLE.lock();
+    if let Some(h) = slot.as_ref() {
         return Ok(h.clone());
     }
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)?
         .set_buckets_for_metric(
-            Matcher::Full("trident_group_commit_commands".into()),
+            Matcher::Full("trident_group_commit_batch_size".into()),
             BATCH_BUCKETS,
         )?
         .install_recorder()?;
-    let handle = HANDLE.get_or_init(|| handle).clone();
+    // Histograms are drained into their buckets periodically, whether or not anyone scrapes.
     let upkeep = handle.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
-        loop {
-            tick.tick().await;
+    std::thread::Builder::new()
+        .name("trident-metrics".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(5));
             upkeep.run_upkeep();
-        }
-    });
+        })?;
+    *slot = Some(handle.clone());
     Ok(handle)
 }
 

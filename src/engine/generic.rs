@@ -185,7 +185,7 @@ fn ttl_reply(h: &Header, kind: TtlKind, now: i64) -> i64 {
     match kind {
         TtlKind::Seconds => (left + 500) / 1000,
         TtlKind::Millis => left,
-        TtlKind::AtSeconds => at / 1000,
+        TtlKind::AtSeconds => (at + 500) / 1000,
         TtlKind::AtMillis => at,
     }
 }

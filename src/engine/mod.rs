@@ -54,8 +54,11 @@ pub struct Engine {
     counts: KeyCounts,
     applied: AtomicU64,
     cursors: scan::Cursors,
-    /// Keys deleted by the expiry sweeper since start (INFO `expired_keys`).
+    /// Keys deleted by expiry since start (INFO `expired_keys`).
     pub expired_keys: AtomicU64,
+    /// Expired keys that reads came across, for the node to delete (lazy expiry).
+    expired_seen: parking_lot::Mutex<Vec<(Db, Bytes)>>,
+    any_expired_seen: std::sync::atomic::AtomicBool,
     /// Holds memory-mode storage alive; dropped (and deleted) with the engine.
     _scratch: Option<tempfile::TempDir>,
 }
@@ -84,6 +87,8 @@ impl Engine {
             applied: AtomicU64::new(0),
             cursors: scan::Cursors::default(),
             expired_keys: AtomicU64::new(0),
+            expired_seen: parking_lot::Mutex::new(Vec::new()),
+            any_expired_seen: std::sync::atomic::AtomicBool::new(false),
             _scratch: scratch,
         };
         engine.recount()?;
@@ -236,16 +241,11 @@ impl Engine {
         if key.len() > keys::MAX_KEY_LEN {
             return Ok(None);
         }
-        match view.get(&self.meta, keys::key_record(db, key))? {
-            None => Ok(None),
-            Some(raw) => {
-                let h = Header::decode(&raw).ok_or_else(corrupt)?;
-                Ok((!h.is_expired(now_ms)).then_some(h))
-            }
-        }
+        let raw = view.get(&self.meta, keys::key_record(db, key))?;
+        self.decode_live(raw, db, key, now_ms)
     }
 
-    /// Reads a string key directly, the GET fast path: one point lookup, no snapshot.
+    /// Reads a key directly, the GET fast path: one point lookup, no snapshot.
     fn live_header_direct(
         &self,
         db: Db,
@@ -255,13 +255,44 @@ impl Engine {
         if key.len() > keys::MAX_KEY_LEN {
             return Ok(None);
         }
-        match self.meta.get(keys::key_record(db, key))? {
-            None => Ok(None),
-            Some(raw) => {
-                let h = Header::decode(&raw).ok_or_else(corrupt)?;
-                Ok((!h.is_expired(now_ms)).then_some(h))
-            }
+        let raw = self.meta.get(keys::key_record(db, key))?;
+        self.decode_live(raw, db, key, now_ms)
+    }
+
+    /// Decodes a stored header; a key past its deadline reads as absent and is noted for
+    /// deletion.
+    fn decode_live(
+        &self,
+        raw: Option<fjall::Slice>,
+        db: Db,
+        key: &[u8],
+        now_ms: i64,
+    ) -> Result<Option<Header>, CommandError> {
+        let Some(raw) = raw else { return Ok(None) };
+        let h = Header::decode(&raw).ok_or_else(corrupt)?;
+        if h.is_expired(now_ms) {
+            self.saw_expired(db, key);
+            return Ok(None);
         }
+        Ok(Some(h))
+    }
+
+    /// Remembers an expired key a read met; bounded, since the sweeper gets the rest anyway.
+    fn saw_expired(&self, db: Db, key: &[u8]) {
+        const MAX_SEEN: usize = 1000;
+        let mut seen = self.expired_seen.lock();
+        if seen.len() < MAX_SEEN {
+            seen.push((db, Bytes::copy_from_slice(key)));
+            self.any_expired_seen.store(true, Ordering::Release);
+        }
+    }
+
+    /// Expired keys reads came across since the last call.
+    pub fn take_expired_seen(&self) -> Vec<(Db, Bytes)> {
+        if !self.any_expired_seen.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.expired_seen.lock())
     }
 
     /// Keys whose deadline has passed at `now_ms`, at most `limit`, oldest deadline first.

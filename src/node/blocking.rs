@@ -1,9 +1,12 @@
 //! Clients blocked in BLPOP and friends, per key, in the order they blocked.
 //!
-//! A waiter stays queued until it gets an element or gives up; a push wakes the first waiters of
-//! its key, who then try their pop through the write path like any other command. A waiter that
-//! succeeds wakes the next one, so elements left over are never stranded, and a waiter that loses
-//! a race keeps its place in the queue.
+//! Blocked clients are served by the writer itself, right after the command that pushed to their
+//! key and in the same batch, in the order they blocked: exactly Redis's semantics, with no race
+//! between woken clients. A client's attempt is first tried by the writer too, and only queued if
+//! it found nothing, so no push can slip between "nothing there" and "queued".
+//!
+//! A waiter is claimed by the writer or abandoned by its client (timeout, disconnect, kill) under
+//! one lock, so an element the writer popped for a client is always delivered to it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -13,28 +16,46 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use crate::command::Db;
+use crate::command::{Command, Db, Response};
 
 type Key = (Db, Bytes);
 
 #[derive(Default)]
 pub struct Blocking {
     queues: Mutex<HashMap<Key, VecDeque<Arc<Waiter>>>>,
-    /// Clients currently blocked (INFO `blocked_clients`).
+    /// Clients currently queued (INFO `blocked_clients`).
     blocked: AtomicUsize,
     next_id: AtomicU64,
 }
 
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum State {
+    /// Not yet queued: the writer has still to try the first attempt.
+    New,
+    Queued,
+    /// The writer is applying its attempt.
+    Claimed,
+    /// Its reply is in `result`.
+    Served,
+    /// Its client gave up.
+    Abandoned,
+}
+
 pub struct Waiter {
     id: u64,
+    pub keys: Vec<Key>,
+    /// The non-blocking form of the client's command.
+    pub attempt: Command,
+    state: Mutex<State>,
+    result: Mutex<Option<Response>>,
     pub notify: Notify,
 }
 
-/// A client's place in the queues of its keys; dropping it leaves them.
-pub struct Registration<'a> {
-    blocking: &'a Blocking,
-    waiter: Arc<Waiter>,
-    keys: Vec<Key>,
+impl Waiter {
+    /// The reply the writer delivered, if any.
+    pub fn take_result(&self) -> Option<Response> {
+        self.result.lock().take()
+    }
 }
 
 impl Blocking {
@@ -42,12 +63,8 @@ impl Blocking {
         self.blocked.load(Ordering::Relaxed)
     }
 
-    /// Queues a client on every key it waits for.
-    pub fn register(&self, db: Db, keys: &[Bytes]) -> Registration<'_> {
-        let waiter = Arc::new(Waiter {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            notify: Notify::new(),
-        });
+    /// A waiter for `attempt` on `keys`, to be handed to the writer.
+    pub fn waiter(&self, db: Db, keys: &[Bytes], attempt: Command) -> Arc<Waiter> {
         let mut unique: Vec<Key> = Vec::with_capacity(keys.len());
         for k in keys {
             let key = (db, k.clone());
@@ -55,112 +72,156 @@ impl Blocking {
                 unique.push(key);
             }
         }
-        let mut queues = self.queues.lock();
-        for key in &unique {
-            queues
-                .entry(key.clone())
-                .or_default()
-                .push_back(waiter.clone());
-        }
-        drop(queues);
-        self.blocked.fetch_add(1, Ordering::Relaxed);
-        Registration {
-            blocking: self,
-            waiter,
+        Arc::new(Waiter {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
             keys: unique,
-        }
+            attempt,
+            state: Mutex::new(State::New),
+            result: Mutex::new(None),
+            notify: Notify::new(),
+        })
     }
 
-    /// Wakes the first `n` clients waiting on a key.
-    pub fn wake(&self, db: Db, key: &Bytes, n: usize) {
+    /// Queues a waiter whose first attempt found nothing (called by the writer). Returns false if
+    /// its client already gave up.
+    pub fn enqueue(&self, w: &Arc<Waiter>) -> bool {
+        let mut queues = self.queues.lock();
+        let mut state = w.state.lock();
+        if *state != State::New {
+            return false;
+        }
+        *state = State::Queued;
+        for key in &w.keys {
+            queues.entry(key.clone()).or_default().push_back(w.clone());
+        }
+        self.blocked.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// The first queued waiter on a key, claimed for the writer to try.
+    pub fn claim_first(&self, db: Db, key: &Bytes) -> Option<Arc<Waiter>> {
         if self.blocked.load(Ordering::Relaxed) == 0 {
-            return;
+            return None;
         }
         let queues = self.queues.lock();
-        if let Some(q) = queues.get(&(db, key.clone())) {
-            for w in q.iter().take(n.max(1)) {
-                w.notify.notify_one();
+        let q = queues.get(&(db, key.clone()))?;
+        for w in q {
+            let mut state = w.state.lock();
+            if *state == State::Queued {
+                *state = State::Claimed;
+                return Some(w.clone());
             }
         }
-    }
-}
-
-impl Registration<'_> {
-    pub fn waiter(&self) -> &Waiter {
-        &self.waiter
+        None
     }
 
-    /// Called once the client got its element: the next waiters may find more.
-    pub fn pass_on(&self) {
-        for (db, key) in &self.keys {
-            self.blocking.wake_after(*db, key, self.waiter.id);
+    /// Puts back a claimed waiter whose attempt found nothing; it keeps its place.
+    pub fn unclaim(&self, w: &Waiter) {
+        let mut state = w.state.lock();
+        if *state == State::Claimed {
+            *state = State::Queued;
         }
     }
-}
 
-impl Blocking {
-    /// Wakes the first waiter on a key other than `id`.
-    fn wake_after(&self, db: Db, key: &Bytes, id: u64) {
-        let queues = self.queues.lock();
-        if let Some(q) = queues.get(&(db, key.clone())) {
-            if let Some(w) = q.iter().find(|w| w.id != id) {
-                w.notify.notify_one();
+    /// Takes a served waiter out of every queue and stores its reply; the client is woken by
+    /// [`Blocking::wake`] once the batch is durable.
+    pub fn serve(&self, w: &Arc<Waiter>, reply: Response) {
+        self.dequeue(w);
+        *w.result.lock() = Some(reply);
+        *w.state.lock() = State::Served;
+    }
+
+    /// Tells a served client its reply is ready (after commit) or replaces it with an error.
+    pub fn wake(&self, w: &Waiter, failure: Option<Response>) {
+        if let Some(f) = failure {
+            *w.result.lock() = Some(f);
+        }
+        w.notify.notify_one();
+    }
+
+    /// The client gives up (timeout, disconnect, kill). Returns false if the writer has already
+    /// claimed or served it: the client must then wait for its reply.
+    pub fn abandon(&self, w: &Arc<Waiter>) -> bool {
+        let mut state = w.state.lock();
+        match *state {
+            State::New | State::Queued => {
+                let was_queued = *state == State::Queued;
+                *state = State::Abandoned;
+                drop(state);
+                if was_queued {
+                    self.dequeue(w);
+                }
+                true
             }
+            State::Abandoned => true,
+            State::Claimed | State::Served => false,
         }
     }
-}
 
-impl Drop for Registration<'_> {
-    fn drop(&mut self) {
-        let mut queues = self.blocking.queues.lock();
-        for key in &self.keys {
+    fn dequeue(&self, w: &Waiter) {
+        let mut queues = self.queues.lock();
+        let mut removed = false;
+        for key in &w.keys {
             if let Some(q) = queues.get_mut(key) {
-                q.retain(|w| w.id != self.waiter.id);
+                let before = q.len();
+                q.retain(|x| x.id != w.id);
+                removed |= q.len() != before;
                 if q.is_empty() {
                     queues.remove(key);
                 }
             }
         }
-        drop(queues);
-        self.blocking.blocked.fetch_sub(1, Ordering::Relaxed);
+        if removed {
+            self.blocked.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::End;
 
-    #[tokio::test]
-    async fn wakes_in_blocking_order() {
+    fn attempt() -> Command {
+        Command::PopFirst {
+            db: 0,
+            keys: vec![Bytes::from_static(b"q")],
+            end: End::Left,
+        }
+    }
+
+    #[test]
+    fn claims_in_blocking_order_and_keeps_places() {
         let b = Blocking::default();
         let key = Bytes::from_static(b"q");
-        let first = b.register(0, std::slice::from_ref(&key));
-        let second = b.register(0, std::slice::from_ref(&key));
+        let first = b.waiter(0, std::slice::from_ref(&key), attempt());
+        let second = b.waiter(0, std::slice::from_ref(&key), attempt());
+        assert!(b.enqueue(&first) && b.enqueue(&second));
         assert_eq!(b.blocked_clients(), 2);
-        b.wake(0, &key, 1);
-        // The first waiter holds a permit; the second does not.
-        tokio::time::timeout(
-            std::time::Duration::from_millis(50),
-            first.waiter().notify.notified(),
-        )
-        .await
-        .expect("first waiter woken");
-        assert!(tokio::time::timeout(
-            std::time::Duration::from_millis(20),
-            second.waiter().notify.notified()
-        )
-        .await
-        .is_err());
-        first.pass_on();
-        drop(first);
-        tokio::time::timeout(
-            std::time::Duration::from_millis(50),
-            second.waiter().notify.notified(),
-        )
-        .await
-        .expect("second waiter woken by the first");
-        drop(second);
+        let c = b.claim_first(0, &key).expect("a waiter");
+        assert_eq!(c.id, first.id);
+        b.unclaim(&c);
+        let c = b.claim_first(0, &key).expect("a waiter");
+        assert_eq!(c.id, first.id, "an unlucky waiter keeps its place");
+        b.serve(&c, Response::Int(1));
+        assert_eq!(first.take_result(), Some(Response::Int(1)));
+        assert_eq!(b.claim_first(0, &key).map(|w| w.id), Some(second.id));
+        assert!(
+            !b.abandon(&second),
+            "a claimed waiter must wait for its reply"
+        );
+        b.unclaim(&second);
+        assert!(b.abandon(&second));
         assert_eq!(b.blocked_clients(), 0);
-        assert!(b.queues.lock().is_empty());
+        assert!(b.claim_first(0, &key).is_none());
+    }
+
+    #[test]
+    fn an_abandoned_waiter_is_never_queued() {
+        let b = Blocking::default();
+        let w = b.waiter(0, &[Bytes::from_static(b"q")], attempt());
+        assert!(b.abandon(&w));
+        assert!(!b.enqueue(&w));
+        assert_eq!(b.blocked_clients(), 0);
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::command::{Command, CommandError, Query, Response};
 use crate::config::{Config, Fsync, StorageMode};
 use crate::engine::Engine;
-pub use blocking::Blocking;
+pub use blocking::{Blocking, Waiter};
 
 /// Requests queued for the writer before senders wait: bounds memory under overload.
 const WRITE_QUEUE: usize = 8192;
@@ -34,6 +34,7 @@ pub struct Stats {
 
 pub struct Node {
     engine: Arc<Engine>,
+    durability: Arc<writer::Durability>,
     writes: mpsc::Sender<writer::Request>,
     pub blocking: Arc<Blocking>,
     pub stats: Stats,
@@ -62,9 +63,11 @@ impl Node {
         } else {
             config.storage.fsync
         };
-        let writes = writer::spawn(engine.clone(), blocking.clone(), fsync)?;
+        let durability = Arc::new(writer::Durability::new(fsync, memory));
+        let writes = writer::spawn(engine.clone(), blocking.clone(), durability.clone())?;
         let node = Arc::new(Node {
             engine,
+            durability: durability.clone(),
             writes,
             blocking,
             stats: Stats::default(),
@@ -76,8 +79,8 @@ impl Node {
         node.stats
             .last_save_unix
             .store(now_ms() / 1000, Ordering::Relaxed);
-        if fsync == Fsync::Everysec {
-            writer::spawn_everysec(node.engine.clone())?;
+        if !memory {
+            writer::spawn_everysec(node.engine.clone(), durability)?;
         }
         tokio::spawn(sweep_expired(node.clone()));
         tokio::spawn(collect_garbage(node.clone()));
@@ -94,11 +97,25 @@ impl Node {
 
     /// Applies several state changes, in order, as part of one group commit.
     pub async fn execute_many(&self, cmds: Vec<Command>) -> Vec<Response> {
+        self.submit(cmds, None).await
+    }
+
+    /// Tries a blocked client's attempt; if it finds nothing (a nil reply) the client is queued
+    /// in the same step, and later served by the writer through the waiter.
+    pub async fn execute_blocking(&self, waiter: Arc<Waiter>) -> Response {
+        let cmds = vec![waiter.attempt.clone()];
+        self.submit(cmds, Some(waiter))
+            .await
+            .pop()
+            .unwrap_or_else(|| Response::Error(CommandError::Storage("no reply".into())))
+    }
+
+    async fn submit(&self, cmds: Vec<Command>, block: Option<Arc<Waiter>>) -> Vec<Response> {
         let n = cmds.len();
         let (reply, rx) = oneshot::channel();
         if self
             .writes
-            .send(writer::Request { cmds, reply })
+            .send(writer::Request { cmds, block, reply })
             .await
             .is_err()
         {
@@ -118,8 +135,25 @@ impl Node {
     /// Answers a read from local state. Runs on the caller's thread: reads are served from
     /// fjall's memtables and block cache, and a hop to a blocking pool would cost more than the
     /// read itself.
-    pub fn query(&self, q: &Query) -> Response {
-        self.engine.query(q, now_ms())
+    ///
+    /// A read that met keys past their deadline deletes them through the write path before it
+    /// answers (lazy expiry), so INFO and a replica see the same deletions the sweeper makes.
+    pub async fn query(&self, q: &Query) -> Response {
+        let r = self.engine.query(q, now_ms());
+        let expired = self.engine.take_expired_seen();
+        if !expired.is_empty() {
+            self.execute(Command::DeleteExpired { keys: expired }).await;
+        }
+        r
+    }
+
+    /// Changes when the journal is fsync'd (CONFIG SET appendfsync); memory mode ignores it.
+    pub fn set_fsync(&self, fsync: Fsync) {
+        self.durability.set(fsync);
+    }
+
+    pub fn fsync(&self) -> Fsync {
+        self.durability.get()
     }
 
     pub fn engine(&self) -> &Engine {

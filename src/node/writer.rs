@@ -2,13 +2,13 @@
 //! transaction, commits once (and fsyncs once under `always`), then answers them all. Under load
 //! many clients' commands share one commit; when idle a lone command commits at once.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::Blocking;
+use super::blocking::{Blocking, Waiter};
 use crate::command::{Command, CommandError, Response};
 use crate::config::Fsync;
 use crate::engine::{ApplyContext, Engine};
@@ -18,35 +18,72 @@ const MAX_BATCH: usize = 4096;
 
 pub struct Request {
     pub cmds: Vec<Command>,
+    /// For a blocking command: queued if its attempt (the one command) finds nothing.
+    pub block: Option<Arc<Waiter>>,
     pub reply: oneshot::Sender<Vec<Response>>,
 }
 
-/// Set by the writer when it commits, cleared by the `everysec` syncer.
-static DIRTY: AtomicBool = AtomicBool::new(false);
+/// Most blocked clients served after one command, so a chain of BLMOVEs cannot stall the writer.
+const MAX_SERVED_PER_COMMAND: usize = 10_000;
+
+/// The fsync policy in force (it can change at run time) and whether anything was committed
+/// since the last periodic fsync.
+pub struct Durability {
+    mode: AtomicU8,
+    fixed: bool,
+    dirty: AtomicBool,
+}
+
+impl Durability {
+    /// `fixed`: memory mode, where nothing is ever fsync'd whatever is asked.
+    pub fn new(fsync: Fsync, fixed: bool) -> Durability {
+        Durability {
+            mode: AtomicU8::new(fsync as u8),
+            fixed,
+            dirty: AtomicBool::new(false),
+        }
+    }
+
+    pub fn get(&self) -> Fsync {
+        match self.mode.load(Ordering::Relaxed) {
+            m if m == Fsync::Always as u8 => Fsync::Always,
+            m if m == Fsync::Never as u8 => Fsync::Never,
+            _ => Fsync::Everysec,
+        }
+    }
+
+    pub fn set(&self, fsync: Fsync) {
+        if !self.fixed {
+            self.mode.store(fsync as u8, Ordering::Relaxed);
+        }
+    }
+}
 
 pub fn spawn(
     engine: Arc<Engine>,
     blocking: Arc<Blocking>,
-    fsync: Fsync,
+    durability: Arc<Durability>,
 ) -> anyhow::Result<mpsc::Sender<Request>> {
     let (tx, rx) = mpsc::channel(super::WRITE_QUEUE);
     std::thread::Builder::new()
         .name("trident-writer".into())
-        .spawn(move || run(&engine, &blocking, rx, fsync))?;
+        .spawn(move || run(&engine, &blocking, rx, &durability))?;
     Ok(tx)
 }
 
-/// Makes the journal durable once a second when something was written.
-pub fn spawn_everysec(engine: Arc<Engine>) -> anyhow::Result<()> {
+/// Makes the journal durable once a second when something was written and the policy is
+/// `everysec`.
+pub fn spawn_everysec(engine: Arc<Engine>, durability: Arc<Durability>) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("trident-fsync".into())
         .spawn(move || loop {
             std::thread::sleep(Duration::from_secs(1));
-            if DIRTY.swap(false, Ordering::AcqRel) {
+            if durability.get() == Fsync::Everysec && durability.dirty.swap(false, Ordering::AcqRel)
+            {
                 let started = Instant::now();
                 if let Err(e) = engine.sync() {
                     tracing::error!(error = %e, "periodic fsync failed");
-                    DIRTY.store(true, Ordering::Release);
+                    durability.dirty.store(true, Ordering::Release);
                 }
                 metrics::histogram!("trident_fsync_seconds").record(started.elapsed());
             }
@@ -54,10 +91,15 @@ pub fn spawn_everysec(engine: Arc<Engine>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(engine: &Engine, blocking: &Blocking, mut rx: mpsc::Receiver<Request>, fsync: Fsync) {
+fn run(
+    engine: &Engine,
+    blocking: &Blocking,
+    mut rx: mpsc::Receiver<Request>,
+    durability: &Durability,
+) {
     let mut index = engine.applied_index();
     let mut last_now = 0i64;
-    let batch_size = metrics::histogram!("trident_group_commit_commands");
+    let batch_size = metrics::histogram!("trident_group_commit_batch_size");
     let commit_time = metrics::histogram!("trident_group_commit_seconds");
     let mut batch: Vec<Request> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
@@ -78,33 +120,51 @@ fn run(engine: &Engine, blocking: &Blocking, mut rx: mpsc::Receiver<Request>, fs
         last_now = now;
         let mut txn = engine.begin();
         let mut replies = Vec::with_capacity(batch.len());
+        let mut served = Vec::new();
         for req in &batch {
             let mut out = Vec::with_capacity(req.cmds.len());
             for cmd in &req.cmds {
                 index += 1;
                 let ctx = ApplyContext { index, now_ms: now };
-                out.push(engine.apply(&mut txn, cmd, &ctx));
+                let r = engine.apply(&mut txn, cmd, &ctx);
+                if let (Some(w), true) = (&req.block, r.is_nil()) {
+                    blocking.enqueue(w);
+                }
+                if !matches!(r, Response::Error(_)) {
+                    serve_blocked(
+                        engine,
+                        &mut txn,
+                        blocking,
+                        cmd,
+                        &mut index,
+                        now,
+                        &mut served,
+                    );
+                }
+                out.push(r);
             }
             replies.push(out);
         }
-        match engine.commit(txn, fsync == Fsync::Always) {
+        match engine.commit(txn, durability.get() == Fsync::Always) {
             Ok(()) => {
-                DIRTY.store(true, Ordering::Release);
+                durability.dirty.store(true, Ordering::Release);
                 for (req, out) in batch.drain(..).zip(replies) {
-                    wake_blocked(blocking, &req.cmds, &out);
                     let _ = req.reply.send(out);
+                }
+                for w in served {
+                    blocking.wake(&w, None);
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "commit failed; batch refused");
                 index = engine.applied_index();
+                let failure = Response::Error(CommandError::Storage(e.to_string()));
                 for req in batch.drain(..) {
                     let n = req.cmds.len();
-                    let _ =
-                        req.reply.send(vec![
-                            Response::Error(CommandError::Storage(e.to_string()));
-                            n
-                        ]);
+                    let _ = req.reply.send(vec![failure.clone(); n]);
+                }
+                for w in served {
+                    blocking.wake(&w, Some(failure.clone()));
                 }
             }
         }
@@ -113,21 +173,52 @@ fn run(engine: &Engine, blocking: &Blocking, mut rx: mpsc::Receiver<Request>, fs
     }
 }
 
-/// Wakes clients blocked on keys that just received list elements.
-fn wake_blocked(blocking: &Blocking, cmds: &[Command], replies: &[Response]) {
+/// Serves clients blocked on the keys `cmd` may have pushed to, first blocked first, in the
+/// same transaction: each served attempt is a command of its own in the log.
+fn serve_blocked(
+    engine: &Engine,
+    txn: &mut crate::engine::Txn<'_>,
+    blocking: &Blocking,
+    cmd: &Command,
+    index: &mut u64,
+    now: i64,
+    served: &mut Vec<Arc<Waiter>>,
+) {
     if blocking.blocked_clients() == 0 {
         return;
     }
-    for (cmd, reply) in cmds.iter().zip(replies) {
-        if matches!(reply, Response::Error(_) | Response::Nil) {
-            continue;
-        }
-        let n = match cmd {
-            Command::Push { values, .. } => values.len(),
-            _ => 1,
-        };
-        for (db, key) in cmd.pushed_keys() {
-            blocking.wake(db, key, n);
+    let mut keys: std::collections::VecDeque<(u8, bytes::Bytes)> = cmd
+        .pushed_keys()
+        .into_iter()
+        .map(|(db, k)| (db, k.clone()))
+        .collect();
+    let mut budget = MAX_SERVED_PER_COMMAND;
+    while let Some((db, key)) = keys.pop_front() {
+        while budget > 0 {
+            let Some(w) = blocking.claim_first(db, &key) else {
+                break;
+            };
+            budget -= 1;
+            *index += 1;
+            let ctx = ApplyContext {
+                index: *index,
+                now_ms: now,
+            };
+            let r = engine.apply(txn, &w.attempt, &ctx);
+            if r.is_nil() {
+                blocking.unclaim(&w);
+                break;
+            }
+            if !matches!(r, Response::Error(_)) {
+                keys.extend(
+                    w.attempt
+                        .pushed_keys()
+                        .into_iter()
+                        .map(|(db, k)| (db, k.clone())),
+                );
+            }
+            blocking.serve(&w, r);
+            served.push(w);
         }
     }
 }

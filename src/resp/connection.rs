@@ -238,7 +238,7 @@ impl Conn<'_> {
         pending.flush(self.server, replies).await;
         let node = &self.server.node;
         Ok(Some(match action {
-            Action::Read(q) => node.query(&q),
+            Action::Read(q) => node.query(&q).await,
             Action::Reply(r) => r,
             Action::Session(f) => {
                 let r = f(&mut self.session, self.server);
@@ -255,38 +255,51 @@ impl Conn<'_> {
         }))
     }
 
-    /// A blocking pop: tries, and while there is nothing to pop waits for a push notification,
-    /// the timeout, the client leaving, or CLIENT KILL. The attempt itself is never cancelled
-    /// half-way, so an element popped is always delivered.
+    /// A blocking pop. The writer tries it and, finding nothing, queues the client; the client
+    /// then waits for the writer to serve it, for the timeout, for CLIENT KILL, or for its
+    /// connection to close. An element the writer popped for a client is always delivered.
     async fn block(&mut self, b: Block) -> Result<Response, Closed> {
         let node = self.server.node.clone();
         let deadline = b.timeout.map(|t| tokio::time::Instant::now() + t);
-        let registration = node.blocking.register(b.db, &b.keys);
+        let waiter = node.blocking.waiter(b.db, &b.keys, b.attempt);
+        let first = node.execute_blocking(waiter.clone()).await;
+        if !first.is_nil() {
+            return Ok(first);
+        }
         let handle = self.session.handle.clone();
         let query_limit = node.config.resp.client_query_buffer_limit;
         loop {
-            let r = node.execute(b.attempt.clone()).await;
-            if !r.is_nil() {
-                if !matches!(r, Response::Error(_)) {
-                    registration.pass_on();
-                }
-                return Ok(r);
-            }
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,
                     None => std::future::pending().await,
                 }
             };
-            tokio::select! {
-                _ = registration.waiter().notify.notified() => {}
-                _ = sleep => return Ok(r),
-                _ = handle.kill.notified() => return Err(Closed::Gone),
+            let gave_up = tokio::select! {
+                _ = waiter.notify.notified() => {
+                    match waiter.take_result() {
+                        Some(r) => return Ok(r),
+                        None => continue,
+                    }
+                }
+                _ = sleep => Ok(first.clone()),
+                _ = handle.kill.notified() => Err(Closed::Gone),
                 n = self.reader.read_buf(&mut self.input) => {
                     // Pipelined input is kept for after the pop; EOF means the client left.
-                    if !matches!(n, Ok(n) if n > 0) || self.input.len() > query_limit {
-                        return Err(Closed::Gone);
+                    if matches!(n, Ok(n) if n > 0) && self.input.len() <= query_limit {
+                        continue;
                     }
+                    Err(Closed::Gone)
+                }
+            };
+            if node.blocking.abandon(&waiter) {
+                return gave_up;
+            }
+            // The writer claimed us just now: our reply is on its way.
+            loop {
+                waiter.notify.notified().await;
+                if let Some(r) = waiter.take_result() {
+                    return gave_up.map(|_| r);
                 }
             }
         }

@@ -96,6 +96,9 @@ fn check_multibulk(
         if buf.len() < end {
             return Ok(Err(Some(end)));
         }
+        if &buf[end - 2..end] != b"\r\n" {
+            return Err(ProtocolError::new("expected CRLF after bulk string"));
+        }
         pos = end;
     }
     Ok(Ok(pos))
@@ -319,7 +322,10 @@ mod tests {
             next(&[b'x'; 100]).0,
             Err(ProtocolError("too big inline request".into()))
         );
-        assert_eq!(next(b"*1\r\n$3\r\nabcXY").0.is_err(), true);
+        assert_eq!(
+            next(b"*1\r\n$3\r\nabcXY").0,
+            Err(ProtocolError("expected CRLF after bulk string".into()))
+        );
     }
 
     #[test]

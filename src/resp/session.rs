@@ -25,7 +25,12 @@ impl Server {
     pub fn new(node: Arc<Node>) -> Server {
         let c = &node.config;
         let mut config = BTreeMap::new();
-        let fsync = format!("{:?}", c.storage.fsync).to_ascii_lowercase();
+        let fsync = match c.storage.fsync {
+            crate::config::Fsync::Always => "always",
+            crate::config::Fsync::Everysec => "everysec",
+            crate::config::Fsync::Never => "no",
+        }
+        .to_string();
         let (host, port) = (c.resp.addr.ip().to_string(), c.resp.addr.port().to_string());
         for (k, v) in [
             ("requirepass", c.resp.requirepass.clone()),

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use super::connection::REDIS_VERSION;
 use super::{table, unknown_subcommand, wrong_arity, Action, Ctx, Spec, R, WR};
 use crate::command::{Command, CommandError, Query, Response};
+use crate::config::Fsync;
 use crate::engine::glob_match;
 use crate::engine::DATABASES;
 use crate::resp::parse::Args;
@@ -307,14 +308,26 @@ fn config(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
             }
             Ok(Action::Session(Box::new(move |_, server: &Server| {
                 let mut config = server.config.write();
-                for (k, _) in &pairs {
-                    if !config.contains_key(k) {
+                for (k, v) in &pairs {
+                    let Some(current) = config.get(k) else {
                         return Response::error(format!(
                             "ERR Unknown option or number of arguments for CONFIG SET - '{k}'"
+                        ));
+                    };
+                    if let Err(why) = check_config_value(k, current, v) {
+                        return Response::error(format!(
+                            "ERR CONFIG SET failed (possibly related to argument '{k}') - {why}"
                         ));
                     }
                 }
                 for (k, v) in pairs {
+                    if k == "appendfsync" {
+                        server.node.set_fsync(match v.as_str() {
+                            "always" => Fsync::Always,
+                            "no" => Fsync::Never,
+                            _ => Fsync::Everysec,
+                        });
+                    }
                     config.insert(k, v);
                 }
                 Response::Ok
@@ -342,6 +355,52 @@ fn config(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
         ))),
         _ => Err(unknown_subcommand(&sub, "config")),
     }
+}
+
+/// Refuses a CONFIG SET value of the wrong shape, judged by the parameter's kind.
+fn check_config_value(name: &str, current: &str, value: &str) -> Result<(), String> {
+    let v = value.to_ascii_lowercase();
+    match name {
+        "appendfsync" if !matches!(v.as_str(), "always" | "everysec" | "no") => {
+            Err("argument(s) must be one of the following: always, everysec, no".into())
+        }
+        "maxmemory-policy"
+            if !matches!(
+                v.as_str(),
+                "noeviction" | "allkeys-lru" | "volatile-lru" | "allkeys-lfu" | "volatile-lfu"
+                    | "allkeys-random" | "volatile-random" | "volatile-ttl"
+            ) =>
+        {
+            Err("argument(s) must be one of the following: volatile-lru, allkeys-lru, volatile-lfu, allkeys-lfu, volatile-random, allkeys-random, volatile-ttl, noeviction".into())
+        }
+        _ if matches!(current, "yes" | "no") && !matches!(v.as_str(), "yes" | "no") => {
+            Err("argument must be 'yes' or 'no'".into())
+        }
+        _ if current.parse::<i64>().is_ok() && parse_memory(&v).is_none() => {
+            Err("argument couldn't be parsed into an integer".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An integer with Redis's optional memory unit (`100mb`, `1gb`).
+fn parse_memory(v: &str) -> Option<i64> {
+    let (digits, unit) = match v.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => v.split_at(i),
+        None => (v, ""),
+    };
+    let n: i64 = digits.parse().ok()?;
+    let mul = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(mul)
 }
 
 /// `DBSIZE`
