@@ -5,13 +5,13 @@ Metric names are matched loosely, so that the exporter can pick its own names, b
 shapes are required (every sample name starts with `trident_`):
   - a per-command call counter: name ends in `_total` and contains `command`/`cmd`/`calls`,
     with a label whose value is the command name (`set`, case-insensitive);
-  - a latency histogram: `_bucket` samples with an `le` label, name containing
-    `latency`/`duration`/`seconds`;
+  - a per-command latency histogram: `_bucket` samples with an `le` label, name containing
+    `command`/`cmd` and `latency`/`duration`/`seconds`;
   - a connection gauge: name containing `connect`;
   - blocked clients: name containing `blocked`;
-  - keys: name with a `keys` word (not `expired`/`evicted`), summed over labels;
+  - keys: name with a `keys` word (not `expired`/`evicted`/`ttl`...), summed over labels;
   - bytes on disk: name containing `disk`, or `bytes` with `data`/`storage`/`size`;
-  - group-commit batch size: name containing `batch`.
+  - group-commit batch size: name containing `batch` (or `group_commit`, not `seconds`).
 """
 
 import re
@@ -103,6 +103,7 @@ def test_latency_histogram_buckets(srv, r):
 
     def pred(name, labels):
         return (name.endswith("_bucket") and "le" in labels
+                and re.search(r"command|cmd", name)
                 and re.search(r"latency|duration|seconds", name))
 
     found = wait_metric(srv, pred, what="latency histogram _bucket lines")
@@ -145,7 +146,7 @@ def test_keys_gauge(srv, r):
     r.mset({f"key{i}": i for i in range(12)})
 
     def pred(name, labels):
-        return re.search(r"(^|_)keys($|_)", name) and not re.search(r"expired|evicted|hits|misses", name)
+        return re.search(r"(^|_)keys($|_)", name) and not re.search(r"expired|evicted|hits|misses|ttl|expires", name)
 
     wait_metric(srv, pred, check=lambda ss: ss and sum(s[2] for s in ss) >= 12,
                 what="keys gauge >= 12")
@@ -167,4 +168,5 @@ def test_group_commit_batch_size(srv, r):
         for i in range(200):
             p.set(f"b{i}", i)
         p.execute()
-    wait_metric(srv, lambda n, l: "batch" in n, what="group-commit batch size metric")
+    wait_metric(srv, lambda n, l: "batch" in n or ("group_commit" in n and "seconds" not in n),
+                what="group-commit batch size metric")

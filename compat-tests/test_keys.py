@@ -235,10 +235,12 @@ def test_expiretime(srv, r):
         assert c.call("EXPIREAT", "k", str(at)) == 1
         assert c.call("EXPIRETIME", "k") == at
         assert c.call("PEXPIRETIME", "k") == at * 1000
-        atms = int(time.time() * 1000) + 12345678
-        assert c.call("PEXPIREAT", "k", str(atms)) == 1
-        assert c.call("PEXPIRETIME", "k") == atms
-        assert c.call("EXPIRETIME", "k") == (atms + 500) // 1000
+        sec = int(time.time()) + 12345
+        assert c.call("PEXPIREAT", "k", str(sec * 1000 + 700)) == 1
+        assert c.call("PEXPIRETIME", "k") == sec * 1000 + 700
+        assert c.call("EXPIRETIME", "k") == sec + 1  # rounded to the nearest second
+        assert c.call("PEXPIREAT", "k", str(sec * 1000 + 499)) == 1
+        assert c.call("EXPIRETIME", "k") == sec
 
 
 def test_expire_pexpire_basic(r):
