@@ -270,6 +270,16 @@ def _hashable(k):
 # --------------------------------------------------------------------------------------------
 
 
+def _die_with_parent():
+    """In the child before exec: get SIGKILL if pytest dies, so no server outlives the run."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 class ServerProcess:
     def __init__(self, root, fsync="everysec", memory=False, requirepass=None):
         self.root = root  # holds data dir and logs
@@ -337,7 +347,8 @@ class ServerProcess:
             self.starts += 1
             log = open(self.log_path, "wb")
             self.proc = subprocess.Popen(self._argv(), stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, cwd=self.root)
+                                         stdin=subprocess.DEVNULL, cwd=self.root,
+                                         preexec_fn=_die_with_parent)
             log.close()
             try:
                 self.wait_ready()
