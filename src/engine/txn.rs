@@ -3,6 +3,9 @@
 //! Model code writes key records only through [`Txn::put`] and [`Txn::remove`], so that
 //! bookkeeping lives in one place.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use fjall::{Readable, SingleWriterWriteTx};
 
@@ -18,6 +21,10 @@ pub struct Txn<'a> {
     pub(super) tx: SingleWriterWriteTx<'a>,
     counts: CountDeltas,
     applied: Option<u64>,
+    /// Headers read or written by this batch, by key record; `true` marks ones to write back.
+    /// Clients hammering one key (a queue, a counter) rewrite its header once per batch instead
+    /// of once per command, and read it from here instead of from fjall.
+    headers: RefCell<HashMap<Vec<u8>, (Option<Header>, bool)>>,
 }
 
 impl<'a> Txn<'a> {
@@ -27,6 +34,7 @@ impl<'a> Txn<'a> {
             tx: engine.db.write_tx(),
             counts: [(0, 0); DATABASES],
             applied: None,
+            headers: RefCell::new(HashMap::new()),
         }
     }
 
@@ -34,7 +42,21 @@ impl<'a> Txn<'a> {
         self.applied = Some(index);
     }
 
+    /// Writes the cached headers this batch changed into the transaction.
+    fn write_back(&mut self) {
+        for (record, (header, dirty)) in self.headers.get_mut().drain() {
+            if !dirty {
+                continue;
+            }
+            match header {
+                Some(h) => self.tx.insert(&self.engine.meta, record, h.encode()),
+                None => self.tx.remove(&self.engine.meta, record),
+            }
+        }
+    }
+
     pub(super) fn commit(mut self) -> Result<(Option<u64>, CountDeltas), CommandError> {
+        self.write_back();
         if let Some(index) = self.applied {
             self.tx.insert(
                 &self.engine.meta,
@@ -51,10 +73,16 @@ impl<'a> Txn<'a> {
         if key.len() > keys::MAX_KEY_LEN {
             return Err(CommandError::KeyTooLong(keys::MAX_KEY_LEN));
         }
-        match self.tx.get(&self.engine.meta, keys::key_record(db, key))? {
-            None => Ok(None),
-            Some(raw) => Header::decode(&raw).ok_or_else(corrupt).map(Some),
+        let record = keys::key_record(db, key);
+        if let Some((h, _)) = self.headers.borrow().get(&record) {
+            return Ok(h.clone());
         }
+        let h = match self.tx.get(&self.engine.meta, &record)? {
+            None => None,
+            Some(raw) => Some(Header::decode(&raw).ok_or_else(corrupt)?),
+        };
+        self.headers.borrow_mut().insert(record, (h.clone(), false));
+        Ok(h)
     }
 
     /// The stored header and whether it is live at `now_ms`: callers that overwrite a key pass the
@@ -102,8 +130,9 @@ impl<'a> Txn<'a> {
                 );
             }
         }
-        self.tx
-            .insert(&self.engine.meta, keys::key_record(db, key), new.encode());
+        self.headers
+            .get_mut()
+            .insert(keys::key_record(db, key), (Some(new.clone()), true));
     }
 
     /// Deletes the key whose stored header is `old`. Its elements, if any, are left to the
@@ -125,7 +154,9 @@ impl<'a> Txn<'a> {
             self.tx
                 .remove(&self.engine.meta, keys::expiry_entry(at, db, key));
         }
-        self.tx.remove(&self.engine.meta, keys::key_record(db, key));
+        self.headers
+            .get_mut()
+            .insert(keys::key_record(db, key), (None, true));
     }
 
     /// Hands a collection version to the background collector.
@@ -174,10 +205,12 @@ impl<'a> Txn<'a> {
 
     /// Keys of the meta keyspace under `prefix`, for whole-database operations.
     pub fn meta_keys(
-        &self,
+        &mut self,
         prefix: &[u8],
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, CommandError> {
+        // A scan must see this batch's header changes.
+        self.write_back();
         let mut out = Vec::new();
         for kv in self.tx.prefix(&self.engine.meta, prefix) {
             if out.len() >= limit {
