@@ -24,6 +24,20 @@ impl ListMeta {
     pub fn len(&self) -> i64 {
         self.tail - self.head
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The element index of a Redis list position (negative counts from the tail), if in range.
+    pub fn index_of(&self, position: i64) -> Option<i64> {
+        let pos = if position < 0 {
+            self.len() + position
+        } else {
+            position
+        };
+        (0..self.len()).contains(&pos).then_some(self.head + pos)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

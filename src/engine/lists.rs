@@ -10,13 +10,11 @@ use super::txn::collect_elements;
 use super::{keys, ApplyContext, Engine, Txn};
 use crate::command::{Command, CommandError, Db, End, Query, Response};
 
+/// A key's stored header (live or expired) and, if live, its list.
+type ListAt = (Option<Header>, Option<(Header, ListMeta)>);
+
 /// The stored header and the live list under a key; WRONGTYPE for a live non-list.
-fn list_at(
-    txn: &Txn<'_>,
-    db: Db,
-    key: &[u8],
-    now: i64,
-) -> Result<(Option<Header>, Option<(Header, ListMeta)>), CommandError> {
+fn list_at(txn: &Txn<'_>, db: Db, key: &[u8], now: i64) -> Result<ListAt, CommandError> {
     let (raw, live) = txn.header(db, key, now)?;
     match live {
         None => Ok((raw, None)),
@@ -30,7 +28,7 @@ fn list_at(
 /// Writes the list's new counters, or deletes the key when the list became empty (its elements
 /// are already gone, so nothing is left for the collector).
 fn store(txn: &mut Txn<'_>, db: Db, key: &[u8], raw: &Header, meta: ListMeta) {
-    if meta.len() == 0 {
+    if meta.is_empty() {
         txn.detach(db, key, raw);
     } else {
         let new = Header {
@@ -229,15 +227,10 @@ pub(super) fn apply(
             let Some((_, meta)) = live else {
                 return Err(CommandError::NoSuchKey);
             };
-            let pos = if *index < 0 {
-                meta.len() + index
-            } else {
-                *index
-            };
-            if pos < 0 || pos >= meta.len() {
+            let Some(at) = meta.index_of(*index) else {
                 return Err(CommandError::IndexOutOfRange);
-            }
-            txn.put_element(meta.version, meta.head + pos, value);
+            };
+            txn.put_element(meta.version, at, value);
             Ok(Response::Ok)
         }
         Command::LRem {
@@ -376,15 +369,10 @@ pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, Co
             let Some(meta) = list(*db, key)? else {
                 return Ok(Response::Nil);
             };
-            let pos = if *index < 0 {
-                meta.len() + index
-            } else {
-                *index
-            };
-            if pos < 0 || pos >= meta.len() {
+            let Some(at) = meta.index_of(*index) else {
                 return Ok(Response::Nil);
-            }
-            let v = view.get(&engine.lists, keys::element(meta.version, meta.head + pos))?;
+            };
+            let v = view.get(&engine.lists, keys::element(meta.version, at))?;
             Ok(Response::bulk_or_nil(v.map(|v| Bytes::copy_from_slice(&v))))
         }
         Query::LRange {

@@ -16,6 +16,12 @@ use crate::command::{CommandError, Db};
 /// Per-database (keys, keys with TTL) changes made by the transaction.
 pub type CountDeltas = [(i64, i64); DATABASES];
 
+/// Key record → (header, or `None` once deleted; whether it must be written back).
+type HeaderCache = HashMap<Vec<u8>, (Option<Header>, bool)>;
+
+/// Raw key/value pairs read from a keyspace.
+pub type Records = Vec<(Vec<u8>, Vec<u8>)>;
+
 pub struct Txn<'a> {
     pub(super) engine: &'a Engine,
     pub(super) tx: SingleWriterWriteTx<'a>,
@@ -24,7 +30,7 @@ pub struct Txn<'a> {
     /// Headers read or written by this batch, by key record; `true` marks ones to write back.
     /// Clients hammering one key (a queue, a counter) rewrite its header once per batch instead
     /// of once per command, and read it from here instead of from fjall.
-    headers: RefCell<HashMap<Vec<u8>, (Option<Header>, bool)>>,
+    headers: RefCell<HeaderCache>,
 }
 
 impl<'a> Txn<'a> {
@@ -204,11 +210,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Keys of the meta keyspace under `prefix`, for whole-database operations.
-    pub fn meta_keys(
-        &mut self,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, CommandError> {
+    pub fn meta_keys(&mut self, prefix: &[u8], limit: usize) -> Result<Records, CommandError> {
         // A scan must see this batch's header changes.
         self.write_back();
         let mut out = Vec::new();

@@ -306,12 +306,14 @@ impl Conn<'_> {
     }
 }
 
+/// Reply slot, reshaping, command index and start time of a queued write.
+type Slot = (usize, Option<fn(Response) -> Response>, usize, Instant);
+
 /// Writes queued from a pipeline, sent to the write path together.
 #[derive(Default)]
 struct PendingWrites {
     cmds: Vec<Command>,
-    /// Reply slot, reshaping, command index and start time of each queued write.
-    slots: Vec<(usize, Option<fn(Response) -> Response>, usize, Instant)>,
+    slots: Vec<Slot>,
 }
 
 impl PendingWrites {

@@ -206,6 +206,10 @@ impl Clients {
         self.map.lock().len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.map.lock().is_empty()
+    }
+
     /// Marks a client killed and wakes it; returns whether it existed.
     pub fn kill(&self, id: u64) -> bool {
         match self.map.lock().get(&id) {

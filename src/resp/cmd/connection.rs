@@ -334,7 +334,7 @@ fn client_kill(a: &mut Args) -> Result<super::SessionFn, CommandError> {
             }
         }));
     }
-    if a.is_empty() || a.remaining() % 2 != 0 {
+    if a.is_empty() || !a.remaining().is_multiple_of(2) {
         return Err(CommandError::Syntax);
     }
     let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);

@@ -299,7 +299,7 @@ fn config(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
             })))
         }
         "set" => {
-            if a.is_empty() || a.remaining() % 2 != 0 {
+            if a.is_empty() || !a.remaining().is_multiple_of(2) {
                 return Err(wrong_arity("config|set"));
             }
             let mut pairs = Vec::new();

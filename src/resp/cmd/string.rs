@@ -158,7 +158,7 @@ fn mset_with(
     if_none_exist: bool,
     name: &str,
 ) -> Result<Action, CommandError> {
-    if a.remaining() % 2 != 0 {
+    if !a.remaining().is_multiple_of(2) {
         return Err(super::wrong_arity(name));
     }
     let mut pairs = Vec::with_capacity(a.remaining() / 2);
