@@ -76,6 +76,23 @@ def test_graceful_restart_keeps_everything(make_server):
     r.close()
 
 
+def test_shutdown_command_stops_cleanly_and_keeps_data(make_server):
+    srv = make_server(fsync="everysec")
+    r = srv.client()
+    r.set("before-shutdown", "v")
+    r.rpush("q", "a", "b")
+    # redis-py's shutdown() treats a reply as failure: the connection must just close.
+    r.shutdown()
+    r.close()
+    assert srv.proc.wait(timeout=15) == 0, srv.log_tail()
+    srv.proc = None
+    srv.start()
+    r = srv.client()
+    assert r.get("before-shutdown") == "v"
+    assert r.lrange("q", 0, -1) == ["a", "b"]
+    r.close()
+
+
 def test_flushall_survives_restart(make_server):
     srv = make_server()
     r = srv.client()

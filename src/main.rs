@@ -1,5 +1,6 @@
 //! The `trident` binary: `trident serve` and `trident version`.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -90,6 +91,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -183,13 +183,10 @@ impl Engine {
         result.unwrap_or_else(Response::Error)
     }
 
-    /// Commits a batch: data, counts and the applied index land together. With `sync`, returns
-    /// only once the journal is on stable storage.
-    pub fn commit(&self, txn: Txn<'_>, sync: bool) -> Result<(), CommandError> {
+    /// Commits a batch: data, counts and the applied index land together, in the page cache;
+    /// [`Engine::sync`] makes them durable.
+    pub fn commit(&self, txn: Txn<'_>) -> Result<(), CommandError> {
         let (applied, counts) = txn.commit()?;
-        if sync {
-            self.db.persist(PersistMode::SyncData)?;
-        }
         for (db, (k, e)) in counts.iter().enumerate() {
             if *k != 0 {
                 self.counts.keys[db].fetch_add(*k, Ordering::Relaxed);

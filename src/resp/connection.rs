@@ -130,6 +130,9 @@ impl Conn<'_> {
                 );
                 outcome = Err(Closed::ProtocolError);
             }
+            if self.session.silent {
+                return Ok(());
+            }
             if !self.output.is_empty() {
                 writer.write_all(&self.output).await?;
                 self.output.clear();

@@ -100,6 +100,9 @@ pub struct Session {
     pub authenticated: bool,
     /// Set by QUIT and SHUTDOWN: close once the pending replies are written.
     pub closing: bool,
+    /// Set by SHUTDOWN: close without a reply, as Redis does (clients expect the connection to
+    /// drop).
+    pub silent: bool,
 }
 
 impl Session {
@@ -110,6 +113,7 @@ impl Session {
             proto: 2,
             authenticated,
             closing: false,
+            silent: false,
         }
     }
 

@@ -476,6 +476,7 @@ fn shutdown(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
     Ok(Action::Session(Box::new(
         |s: &mut Session, server: &Server| {
             s.closing = true;
+            s.silent = true;
             server.node.request_shutdown();
             Response::Ok
         },
