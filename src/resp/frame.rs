@@ -1,7 +1,10 @@
-//! Splits the input buffer into requests. A multibulk request is first *checked*: its headers are
-//! walked and every count and length held against the limits, and only a complete, acceptable
-//! frame is handed to redis-protocol's decoder. So nothing is allocated for half a request and no
-//! length a client announces can make us buffer more than the limits allow.
+//! Splits the input buffer into requests. A multibulk request is *checked* before anything is
+//! taken from the buffer: its headers are walked and every count and length held against the
+//! limits, so nothing is allocated for half a request and no length a client announces can make us
+//! buffer more than the limits allow. The walk finds every argument, so a complete frame is then
+//! cut into zero-copy slices directly; running redis-protocol's decoder over the same bytes again
+//! cost about a tenth of the CPU of a pipelined GET (see the issue notes). Replies are still
+//! encoded with redis-protocol.
 
 use bytes::{Bytes, BytesMut};
 
@@ -50,18 +53,31 @@ fn header_line(buf: &[u8], pos: usize, max_line: usize) -> Result<Option<(&[u8],
     }
 }
 
+/// A decimal header value: an optional `-` and at most 18 digits, so it cannot overflow.
 fn parse_len(digits: &[u8]) -> Option<i64> {
-    if digits.is_empty() || digits.len() > 20 {
+    let (negative, digits) = match digits.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, digits),
+    };
+    if digits.is_empty() || digits.len() > 18 {
         return None;
     }
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    Some(if negative { -n } else { n })
 }
 
-/// Checks the multibulk frame at the start of `buf` against the limits; returns its total length
-/// once it is complete.
+/// Checks the multibulk frame at the start of `buf` against the limits, noting where each
+/// argument lies; returns the frame's total length once it is complete.
 fn check_multibulk(
     buf: &[u8],
     limits: &Limits,
+    args: &mut Vec<(usize, usize)>,
 ) -> Result<Result<usize, Option<usize>>, ProtocolError> {
     const MAX_HEADER: usize = 32;
     let Some((count, mut pos)) = header_line(buf, 0, MAX_HEADER)
@@ -99,6 +115,7 @@ fn check_multibulk(
         if &buf[end - 2..end] != b"\r\n" {
             return Err(ProtocolError::new("expected CRLF after bulk string"));
         }
+        args.push((next, len as usize));
         pos = end;
     }
     Ok(Ok(pos))
@@ -112,32 +129,22 @@ pub fn next_request(buf: &mut BytesMut, limits: &Limits) -> Result<Next, Protoco
     if buf[0] != b'*' {
         return inline_request(buf, limits);
     }
-    let len = match check_multibulk(buf, limits)? {
+    let mut ranges = Vec::new();
+    let len = match check_multibulk(buf, limits, &mut ranges)? {
         Ok(len) => len,
         Err(needed) => return Ok(Next::Incomplete(needed)),
     };
-    let mut frame_bytes = buf.split_to(len);
-    let decoded = redis_protocol::resp2::decode::decode_bytes_mut(&mut frame_bytes)
-        .map_err(|e| ProtocolError(e.details().to_string()))?;
-    use redis_protocol::resp2::types::BytesFrame;
-    match decoded {
-        Some((BytesFrame::Array(items), _, _)) => {
-            if items.is_empty() {
-                return Ok(Next::Skip);
-            }
-            let mut args = Vec::with_capacity(items.len());
-            for item in items {
-                match item {
-                    BytesFrame::BulkString(b) => args.push(b),
-                    _ => return Err(ProtocolError::new("expected bulk string")),
-                }
-            }
-            Ok(Next::Request(args))
-        }
-        // `*-1\r\n` and `*0\r\n` are accepted and ignored, as Redis does.
-        Some((BytesFrame::Null, _, _)) => Ok(Next::Skip),
-        Some(_) | None => Err(ProtocolError::new("invalid multibulk request")),
+    let frame = buf.split_to(len).freeze();
+    if ranges.is_empty() {
+        // `*0\r\n` and `*-1\r\n` are accepted and ignored, as Redis does.
+        return Ok(Next::Skip);
     }
+    Ok(Next::Request(
+        ranges
+            .into_iter()
+            .map(|(start, n)| frame.slice(start..start + n))
+            .collect(),
+    ))
 }
 
 /// A telnet-style line: arguments separated by spaces, with Redis's quoting rules.
