@@ -228,14 +228,10 @@ fn random_key(engine: &Engine, db: Db, now: i64) -> Result<Response, CommandErro
     for _ in 0..16 {
         let slot = rand::random_range(0..keys::SLOTS);
         let start = keys::slot_prefix(db, slot);
-        let after = engine
-            .meta
-            .inner()
-            .range(start.to_vec()..end.to_vec())
-            .next();
+        let after = engine.meta.range(start.to_vec()..end.to_vec()).next();
         let first = match after {
             Some(kv) => Some(kv),
-            None => engine.meta.inner().prefix(prefix).next(),
+            None => engine.meta.prefix(prefix).next(),
         };
         let Some(kv) = first else {
             return Ok(Response::Nil);

@@ -342,7 +342,7 @@ pub(super) fn apply(
 }
 
 pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, CommandError> {
-    let view = engine.db.read_tx();
+    let view = engine.db.snapshot();
     let list = |db: Db, key: &[u8]| -> Result<Option<ListMeta>, CommandError> {
         match engine.live_header_in(&view, db, key, now)? {
             None => Ok(None),

@@ -62,7 +62,6 @@ pub(super) fn due_expiries(engine: &Engine, now_ms: i64, limit: usize) -> Vec<(D
     let end = keys::expiry_upper_bound(now_ms);
     engine
         .meta
-        .inner()
         .range(start..end)
         .take(limit)
         .filter_map(|kv| {
@@ -74,10 +73,5 @@ pub(super) fn due_expiries(engine: &Engine, now_ms: i64, limit: usize) -> Vec<(D
 }
 
 pub(super) fn has_garbage(engine: &Engine) -> bool {
-    engine
-        .meta
-        .inner()
-        .prefix(keys::garbage_prefix())
-        .next()
-        .is_some()
+    engine.meta.prefix(keys::garbage_prefix()).next().is_some()
 }

@@ -9,6 +9,7 @@ mod header;
 pub mod keys;
 mod lists;
 mod maintenance;
+mod overlay;
 mod scan;
 mod strings;
 mod txn;
@@ -17,9 +18,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use bytes::Bytes;
-use fjall::{
-    KeyspaceCreateOptions, PersistMode, Readable, SingleWriterTxDatabase, SingleWriterTxKeyspace,
-};
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
 
 use crate::command::{Command, CommandError, Db, Query, Response};
 pub use header::{Header, ListMeta, Value};
@@ -48,9 +47,9 @@ struct KeyCounts {
 }
 
 pub struct Engine {
-    db: SingleWriterTxDatabase,
-    meta: SingleWriterTxKeyspace,
-    lists: SingleWriterTxKeyspace,
+    db: Database,
+    meta: Keyspace,
+    lists: Keyspace,
     counts: KeyCounts,
     applied: AtomicU64,
     cursors: scan::Cursors,
@@ -74,7 +73,7 @@ impl Engine {
             None
         };
         let path = scratch.as_ref().map_or(dir, |s| s.path());
-        let db = SingleWriterTxDatabase::builder(path)
+        let db = Database::builder(path)
             .manual_journal_persist(true)
             .open()?;
         let meta = db.keyspace("meta", KeyspaceCreateOptions::default)?;
@@ -112,7 +111,7 @@ impl Engine {
     fn recount(&self) -> anyhow::Result<()> {
         let mut keys = [0i64; DATABASES];
         let mut expires = [0i64; DATABASES];
-        for kv in self.meta.inner().prefix(keys::all_keys_prefix()) {
+        for kv in self.meta.prefix(keys::all_keys_prefix()) {
             let (k, v) = kv.into_inner()?;
             if let Some((db, _, _)) = keys::decode_key_record(&k) {
                 let db = db as usize % DATABASES;

@@ -59,7 +59,7 @@ pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, Co
     match q {
         Query::Keys { db, pattern } => {
             let mut out = Vec::new();
-            for kv in engine.meta.inner().prefix(keys::db_prefix(*db)) {
+            for kv in engine.meta.prefix(keys::db_prefix(*db)) {
                 let (k, v) = kv.into_inner()?;
                 let Some((_, _, key)) = keys::decode_key_record(&k) else {
                     continue;
@@ -100,7 +100,7 @@ pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, Co
             let mut examined = 0u64;
             let mut next = 0u64;
             let want = (*count).max(1);
-            for kv in engine.meta.inner().range(start..end) {
+            for kv in engine.meta.range(start..end) {
                 let (k, v) = kv.into_inner()?;
                 let Some((_, slot, key)) = keys::decode_key_record(&k) else {
                     continue;

@@ -310,7 +310,7 @@ pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, Co
             Some(_) => Err(CommandError::WrongType),
         },
         Query::MGet { db, keys } => {
-            let view = engine.db.read_tx();
+            let view = engine.db.snapshot();
             let mut out = Vec::with_capacity(keys.len());
             for key in keys {
                 out.push(match engine.live_header_in(&view, *db, key, now)? {

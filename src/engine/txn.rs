@@ -7,9 +7,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use fjall::{Readable, SingleWriterWriteTx};
 
 use super::header::Header;
+use super::overlay::{Overlay, ScanRange, Space};
 use super::{corrupt, keys, Engine, DATABASES};
 use crate::command::{CommandError, Db};
 
@@ -19,12 +19,11 @@ pub type CountDeltas = [(i64, i64); DATABASES];
 /// Key record → (header, or `None` once deleted; whether it must be written back).
 type HeaderCache = HashMap<Vec<u8>, (Option<Header>, bool)>;
 
-/// Raw key/value pairs read from a keyspace.
-pub type Records = Vec<(Vec<u8>, Vec<u8>)>;
+pub use super::overlay::Records;
 
 pub struct Txn<'a> {
     pub(super) engine: &'a Engine,
-    pub(super) tx: SingleWriterWriteTx<'a>,
+    pending: Overlay,
     counts: CountDeltas,
     applied: Option<u64>,
     /// Headers read or written by this batch, by key record; `true` marks ones to write back.
@@ -37,7 +36,7 @@ impl<'a> Txn<'a> {
     pub(super) fn new(engine: &'a Engine) -> Txn<'a> {
         Txn {
             engine,
-            tx: engine.db.write_tx(),
+            pending: Overlay::default(),
             counts: [(0, 0); DATABASES],
             applied: None,
             headers: RefCell::new(HashMap::new()),
@@ -55,8 +54,8 @@ impl<'a> Txn<'a> {
                 continue;
             }
             match header {
-                Some(h) => self.tx.insert(&self.engine.meta, record, h.encode()),
-                None => self.tx.remove(&self.engine.meta, record),
+                Some(h) => self.pending.put(Space::Meta, record, h.encode()),
+                None => self.pending.delete(Space::Meta, record),
             }
         }
     }
@@ -64,13 +63,15 @@ impl<'a> Txn<'a> {
     pub(super) fn commit(mut self) -> Result<(Option<u64>, CountDeltas), CommandError> {
         self.write_back();
         if let Some(index) = self.applied {
-            self.tx.insert(
-                &self.engine.meta,
-                keys::APPLIED,
+            self.pending.put(
+                Space::Meta,
+                keys::APPLIED.to_vec(),
                 index.to_be_bytes().to_vec(),
             );
         }
-        self.tx.commit()?;
+        let engine = self.engine;
+        self.pending
+            .commit(&engine.db, &engine.meta, &engine.lists)?;
         Ok((self.applied, self.counts))
     }
 
@@ -83,7 +84,7 @@ impl<'a> Txn<'a> {
         if let Some((h, _)) = self.headers.borrow().get(&record) {
             return Ok(h.clone());
         }
-        let h = match self.tx.get(&self.engine.meta, &record)? {
+        let h = match self.pending.read(Space::Meta, &self.engine.meta, &record)? {
             None => None,
             Some(raw) => Some(Header::decode(&raw).ok_or_else(corrupt)?),
         };
@@ -116,8 +117,8 @@ impl<'a> Txn<'a> {
                 d.1 += i64::from(new.expire_at.is_some()) - i64::from(old.expire_at.is_some());
                 if old.expire_at != new.expire_at {
                     if let Some(at) = old.expire_at {
-                        self.tx
-                            .remove(&self.engine.meta, keys::expiry_entry(at, db, key));
+                        self.pending
+                            .delete(Space::Meta, keys::expiry_entry(at, db, key));
                     }
                 }
                 if let Some(v) = old.version() {
@@ -129,11 +130,8 @@ impl<'a> Txn<'a> {
         }
         if let Some(at) = new.expire_at {
             if old.and_then(|o| o.expire_at) != Some(at) {
-                self.tx.insert(
-                    &self.engine.meta,
-                    keys::expiry_entry(at, db, key),
-                    Vec::new(),
-                );
+                self.pending
+                    .put(Space::Meta, keys::expiry_entry(at, db, key), Vec::new());
             }
         }
         self.headers
@@ -157,8 +155,8 @@ impl<'a> Txn<'a> {
         d.0 -= 1;
         d.1 -= i64::from(old.expire_at.is_some());
         if let Some(at) = old.expire_at {
-            self.tx
-                .remove(&self.engine.meta, keys::expiry_entry(at, db, key));
+            self.pending
+                .delete(Space::Meta, keys::expiry_entry(at, db, key));
         }
         self.headers
             .get_mut()
@@ -167,28 +165,32 @@ impl<'a> Txn<'a> {
 
     /// Hands a collection version to the background collector.
     fn discard_version(&mut self, version: u64) {
-        self.tx
-            .insert(&self.engine.meta, keys::garbage(version), vec![b'l']);
+        self.pending
+            .put(Space::Meta, keys::garbage(version).to_vec(), vec![b'l']);
     }
 
     pub fn get_element(&self, version: u64, index: i64) -> Result<Option<Bytes>, CommandError> {
         Ok(self
-            .tx
-            .get(&self.engine.lists, keys::element(version, index))?
-            .map(|v| Bytes::copy_from_slice(&v)))
+            .pending
+            .read(
+                Space::Lists,
+                &self.engine.lists,
+                &keys::element(version, index),
+            )?
+            .map(Bytes::from))
     }
 
     pub fn put_element(&mut self, version: u64, index: i64, value: &[u8]) {
-        self.tx.insert(
-            &self.engine.lists,
-            keys::element(version, index),
+        self.pending.put(
+            Space::Lists,
+            keys::element(version, index).to_vec(),
             value.to_vec(),
         );
     }
 
     pub fn remove_element(&mut self, version: u64, index: i64) {
-        self.tx
-            .remove(&self.engine.lists, keys::element(version, index));
+        self.pending
+            .delete(Space::Lists, keys::element(version, index).to_vec());
     }
 
     /// Elements `from..to` (list indexes, not positions) of a version, in order or reversed.
@@ -202,30 +204,43 @@ impl<'a> Txn<'a> {
         if from >= to {
             return Ok(Vec::new());
         }
-        let iter = self.tx.range(
-            &self.engine.lists,
-            keys::element(version, from)..keys::element(version, to),
+        let (prefix, lo, hi) = (
+            keys::version_prefix(version),
+            keys::element(version, from),
+            keys::element(version, to),
         );
-        collect_elements(iter, reverse, usize::MAX)
+        let range = ScanRange {
+            prefix: &prefix,
+            from: &lo,
+            to: Some(&hi),
+            reverse,
+            limit: usize::MAX,
+        };
+        let records = self
+            .pending
+            .scan(Space::Lists, &self.engine.lists, &range)?;
+        records
+            .into_iter()
+            .map(|(k, v)| {
+                let (_, index) = keys::decode_element(&k).ok_or_else(corrupt)?;
+                Ok((index, Bytes::from(v)))
+            })
+            .collect()
     }
 
     /// Keys of the meta keyspace under `prefix`, for whole-database operations.
     pub fn meta_keys(&mut self, prefix: &[u8], limit: usize) -> Result<Records, CommandError> {
         // A scan must see this batch's header changes.
         self.write_back();
-        let mut out = Vec::new();
-        for kv in self.tx.prefix(&self.engine.meta, prefix) {
-            if out.len() >= limit {
-                break;
-            }
-            let (k, v) = kv.into_inner()?;
-            out.push((k.to_vec(), v.to_vec()));
-        }
-        Ok(out)
+        self.pending.scan(
+            Space::Meta,
+            &self.engine.meta,
+            &ScanRange::prefix(prefix, limit),
+        )
     }
 
     pub fn remove_meta(&mut self, key: &[u8]) {
-        self.tx.remove(&self.engine.meta, key.to_vec());
+        self.pending.delete(Space::Meta, key.to_vec());
     }
 
     /// Up to `limit` element keys of a discarded version.
@@ -234,19 +249,17 @@ impl<'a> Txn<'a> {
         version: u64,
         limit: usize,
     ) -> Result<Vec<Vec<u8>>, CommandError> {
-        let mut out = Vec::new();
-        for k in self
-            .tx
-            .prefix(&self.engine.lists, keys::version_prefix(version))
-            .take(limit)
-        {
-            out.push(k.key()?.to_vec());
-        }
-        Ok(out)
+        let prefix = keys::version_prefix(version);
+        let records = self.pending.scan(
+            Space::Lists,
+            &self.engine.lists,
+            &ScanRange::prefix(&prefix, limit),
+        )?;
+        Ok(records.into_iter().map(|(k, _)| k).collect())
     }
 
     pub fn remove_list_key(&mut self, key: &[u8]) {
-        self.tx.remove(&self.engine.lists, key.to_vec());
+        self.pending.delete(Space::Lists, key.to_vec());
     }
 
     /// Adjusts the counts for keys dropped wholesale (FLUSHDB).
