@@ -360,4 +360,45 @@ mod tests {
         );
         assert_eq!(next(b"PING").0, Ok(Next::Incomplete(None)));
     }
+
+    /// Random mutations of captured client bytes: the parser must never panic, never consume
+    /// more than it was given, and only ever return well-formed outcomes.
+    #[test]
+    fn survives_random_mutations_of_real_frames() {
+        use rand::{Rng, SeedableRng};
+        let seeds: [&[u8]; 4] = [
+            b"*3\r\n$3\r\nSET\r\n$8\r\ngreeting\r\n$5\r\nhello\r\n",
+            b"*2\r\n$4\r\nLPOP\r\n$4\r\njobs\r\n*1\r\n$4\r\nPING\r\n",
+            b"SET k \"a b\\x41\" 'c'\r\nPING\r\n",
+            b"*1\r\n$0\r\n\r\n",
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..20_000 {
+            let mut input = seeds[rng.random_range(0..seeds.len())].to_vec();
+            for _ in 0..rng.random_range(1..4) {
+                let at = rng.random_range(0..input.len());
+                match rng.random_range(0..3) {
+                    0 => input[at] = rng.random(),
+                    1 => input.truncate(at),
+                    _ => input.insert(at, b"*$\r\n-0123456789"[rng.random_range(0..15)]),
+                }
+                if input.is_empty() {
+                    input.push(b'*');
+                }
+            }
+            let mut buf = BytesMut::from(&input[..]);
+            for _ in 0..16 {
+                let before = buf.len();
+                match next_request(&mut buf, &LIMITS) {
+                    Ok(Next::Request(args)) => {
+                        assert!(!args.is_empty());
+                        assert!(buf.len() < before);
+                        assert!(args.iter().all(|a| a.len() as u64 <= LIMITS.max_bulk_len));
+                    }
+                    Ok(Next::Skip) => assert!(buf.len() < before),
+                    Ok(Next::Incomplete(_)) | Err(_) => break,
+                }
+            }
+        }
+    }
 }
