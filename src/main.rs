@@ -87,8 +87,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(p) = args.requirepass {
         config.resp.requirepass = p;
     }
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))?;
+    // fjall and lsm-tree narrate every flush at info; keep them to warnings unless asked.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().or_else(|_| {
+        tracing_subscriber::EnvFilter::try_new(format!(
+            "{},fjall=warn,lsm_tree=warn",
+            config.log.level
+        ))
+    })?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
