@@ -241,6 +241,26 @@ def test_blocking_errors(r, conns):
     assert blocked_clients(r) == 0
 
 
+@pytest.mark.parametrize("timeout", ["1e19", "9223372036854776", "0x7FFFFFFFFFFFFF"])
+def test_huge_timeouts_are_refused_and_the_connection_survives(r, conns, timeout):
+    # Found with Valkey's unit/type/list: a deadline past the clock's range once killed the
+    # connection.
+    c = conns()
+    for cmd in (["BLPOP", "q", timeout], ["BRPOPLPUSH", "a", "b", timeout],
+                ["BLMOVE", "a", "b", "LEFT", "LEFT", timeout], ["BLMPOP", timeout, "1", "q", "LEFT"]):
+        reply = c.call(*cmd)
+        # Valkey (and trident) say "out of range"; Redis 7.0 overflows into "is negative".
+        assert isinstance(reply, Err) and reply.startswith("ERR timeout is"), (cmd, reply)
+    assert c.call("PING") in ("PONG", Simple("PONG"))
+    assert blocked_clients(r) == 0
+
+
+def test_hex_timeout_is_a_number_of_seconds(r, conns):
+    c = conns()
+    r.rpush("q", "x")
+    assert c.call("BLPOP", "q", "0x10") == [b"q", b"x"]
+
+
 def test_blpop_redis_py_threads(srv, r):
     results = []
 

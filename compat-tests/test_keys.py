@@ -329,3 +329,16 @@ def test_active_expiry_without_access(r):
     assert r.info("stats")["expired_keys"] - before >= 100
     assert r.info("keyspace")["db0"]["keys"] == 1
     assert r.get("keep") == "v"
+
+
+def test_expire_xx_combines_with_gt_and_lt(r):
+    # Found with Valkey's unit/expire: XX may be combined with GT or LT.
+    r.set("foo", "bar", ex=200)
+    assert r.execute_command("EXPIRE", "foo", "100", "LT", "XX") == 1
+    assert 50 <= r.ttl("foo") <= 100
+    assert r.execute_command("EXPIRE", "foo", "150", "GT", "XX") == 1
+    assert 100 < r.ttl("foo") <= 150
+    r.set("plain", "v")
+    assert r.execute_command("EXPIRE", "plain", "200", "LT", "XX") == 0
+    assert r.execute_command("EXPIRE", "plain", "200", "GT", "XX") == 0
+    assert r.ttl("plain") == -1

@@ -3,7 +3,7 @@
 import pytest
 import redis
 
-from conftest import Err, nil
+from conftest import Err, is_redis, nil
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 NOT_INT = "value is not an integer or out of range"
@@ -228,3 +228,17 @@ def test_binary_elements(srv):
         assert c.lrem("bl", 0, b"") == 1
     finally:
         c.close()
+
+
+def test_edge_case_errors_match_redis(r):
+    # Found with Valkey's unit/type/list.
+    r.rpush("mylist", "a", "b", "c")
+    assert err(r, "LPOP", "mylist", "1", "1") == "wrong number of arguments for 'lpop' command"
+    assert err(r, "RPOP", "mylist", "2", "2") == "wrong number of arguments for 'rpop' command"
+    assert err(r, "LMPOP", "1", "mylist", "RIGHT", "COUNT", "a") == "count should be greater than 0"
+    assert err(r, "LPOS", "mylist", "c", "COUNT", "x") == "COUNT can't be negative"
+    assert err(r, "LPOS", "mylist", "c", "MAXLEN", "x") == "MAXLEN can't be negative"
+    if not is_redis():
+        # Valkey refuses it; Redis 7.0 negates it into overflow and answers anyway.
+        assert "out of range" in err(r, "LPOS", "mylist", "c", "RANK", "-9223372036854775808")
+    assert r.lrange("mylist", 0, -1) == ["a", "b", "c"]

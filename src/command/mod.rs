@@ -46,6 +46,8 @@ pub enum ExpireCond {
     Xx,
     Gt,
     Lt,
+    /// `XX LT`: only if the key has a TTL and the new one is sooner (`XX GT` is just `GT`).
+    XxLt,
 }
 
 /// Which end of a list.

@@ -113,12 +113,14 @@ pub(super) fn apply(
                 (ExpireCond::Xx, current) => current.is_some(),
                 (ExpireCond::Gt, current) => current.is_some_and(|c| *at_ms > c),
                 (ExpireCond::Lt, current) => current.is_none_or(|c| *at_ms < c),
+                (ExpireCond::XxLt, current) => current.is_some_and(|c| *at_ms < c),
             };
             if !ok {
                 return Ok(Response::Int(0));
             }
             if *at_ms <= now {
                 txn.remove(*db, key, &raw);
+                txn.count_expired(1);
             } else {
                 let new = Header {
                     expire_at: Some(*at_ms),

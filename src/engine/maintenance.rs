@@ -1,8 +1,6 @@
 //! Work the node schedules in the background, as Commands through the write path: deleting keys
 //! whose deadline passed, and collecting the elements of deleted collections.
 
-use std::sync::atomic::Ordering;
-
 use bytes::Bytes;
 
 use super::{keys, ApplyContext, Engine, Txn};
@@ -24,9 +22,7 @@ pub(super) fn apply(
                     }
                 }
             }
-            txn.engine
-                .expired_keys
-                .fetch_add(removed, Ordering::Relaxed);
+            txn.count_expired(removed);
             Ok(Response::Int(removed as i64))
         }
         Command::CollectGarbage { budget } => {

@@ -223,6 +223,7 @@ fn write_string(
         if let Some(raw) = raw {
             txn.remove(db, key, raw);
         }
+        txn.count_expired(1);
     } else {
         txn.put(db, key, raw, &new);
     }

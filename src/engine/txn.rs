@@ -262,6 +262,14 @@ impl<'a> Txn<'a> {
         self.pending.delete(Space::Lists, key.to_vec());
     }
 
+    /// Counts keys that expired (INFO `expired_keys`), including ones written with a deadline
+    /// that had already passed when the command applied.
+    pub fn count_expired(&self, n: u64) {
+        self.engine
+            .expired_keys
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Adjusts the counts for keys dropped wholesale (FLUSHDB).
     pub(super) fn count_removed(&mut self, db: Db, keys: i64, expires: i64) {
         let d = &mut self.counts[db as usize % DATABASES];

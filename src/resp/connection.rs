@@ -263,7 +263,10 @@ impl Conn<'_> {
     /// connection to close. An element the writer popped for a client is always delivered.
     async fn block(&mut self, b: Block) -> Result<Response, Closed> {
         let node = self.server.node.clone();
-        let deadline = b.timeout.map(|t| tokio::time::Instant::now() + t);
+        // A deadline past what the clock can represent is no deadline at all.
+        let deadline = b
+            .timeout
+            .and_then(|t| tokio::time::Instant::now().checked_add(t));
         let waiter = node.blocking.waiter(b.db, &b.keys, b.attempt);
         let first = node.execute_blocking(waiter.clone()).await;
         if !first.is_nil() {

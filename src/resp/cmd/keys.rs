@@ -132,34 +132,39 @@ fn expire_with(
 ) -> Result<Action, CommandError> {
     let key = a.next_key()?;
     let amount = a.next_int()?;
-    let mut cond = ExpireCond::Always;
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
     while !a.is_empty() {
-        let next = match a.next_keyword()?.as_str() {
-            "NX" => ExpireCond::Nx,
-            "XX" => ExpireCond::Xx,
-            "GT" => ExpireCond::Gt,
-            "LT" => ExpireCond::Lt,
+        match a.next_keyword()?.as_str() {
+            "NX" => nx = true,
+            "XX" => xx = true,
+            "GT" => gt = true,
+            "LT" => lt = true,
             other => {
                 return Err(CommandError::Other(format!(
                     "ERR Unsupported option {other}"
                 )));
             }
-        };
-        cond = match (cond, next) {
-            (ExpireCond::Always, n) => n,
-            (a, b) if a == b => a,
-            (ExpireCond::Gt, ExpireCond::Lt) | (ExpireCond::Lt, ExpireCond::Gt) => {
-                return Err(CommandError::Other(
-                    "ERR GT and LT options at the same time are not compatible".into(),
-                ));
-            }
-            _ => {
-                return Err(CommandError::Other(
-                    "ERR NX and XX, GT or LT options at the same time are not compatible".into(),
-                ));
-            }
-        };
+        }
     }
+    if nx && (xx || gt || lt) {
+        return Err(CommandError::Other(
+            "ERR NX and XX, GT or LT options at the same time are not compatible".into(),
+        ));
+    }
+    if gt && lt {
+        return Err(CommandError::Other(
+            "ERR GT and LT options at the same time are not compatible".into(),
+        ));
+    }
+    // A key without a TTL counts as never expiring, so `XX GT` is `GT`; `XX LT` is not `LT`.
+    let cond = match (nx, xx, gt, lt) {
+        (true, ..) => ExpireCond::Nx,
+        (_, _, true, _) => ExpireCond::Gt,
+        (_, true, _, true) => ExpireCond::XxLt,
+        (_, _, _, true) => ExpireCond::Lt,
+        (_, true, ..) => ExpireCond::Xx,
+        _ => ExpireCond::Always,
+    };
     let invalid = || CommandError::Other(format!("ERR invalid expire time in '{name}' command"));
     let ms = amount.checked_mul(unit_ms).ok_or_else(invalid)?;
     let at_ms = if absolute {

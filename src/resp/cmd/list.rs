@@ -50,7 +50,10 @@ fn rpushx(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     push_with(a, c, End::Right, true)
 }
 
-fn pop_with(a: &mut Args, c: &Ctx, end: End) -> Result<Action, CommandError> {
+fn pop_with(a: &mut Args, c: &Ctx, end: End, name: &str) -> Result<Action, CommandError> {
+    if a.remaining() > 2 {
+        return Err(super::wrong_arity(name));
+    }
     let key = a.next_key()?;
     let count = if a.is_empty() {
         None
@@ -76,12 +79,12 @@ fn positive_error() -> CommandError {
 
 /// `LPOP key [count]`
 fn lpop(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    pop_with(a, c, End::Left)
+    pop_with(a, c, End::Left, "lpop")
 }
 
 /// `RPOP key [count]`
 fn rpop(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    pop_with(a, c, End::Right)
+    pop_with(a, c, End::Right, "rpop")
 }
 
 /// `LLEN key`
@@ -166,21 +169,26 @@ fn lpos(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
         match a.next_keyword()?.as_str() {
             "RANK" => {
                 rank = a.next_int()?;
-                if rank == 0 || rank == i64::MIN {
+                if rank == i64::MIN {
+                    return Err(CommandError::Other("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807".into()));
+                }
+                if rank == 0 {
                     return Err(CommandError::Other("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list".into()));
                 }
             }
             "COUNT" => {
-                let n = a.next_int()?;
+                let negative = || CommandError::Other("ERR COUNT can't be negative".into());
+                let n = a.next_int().map_err(|_| negative())?;
                 if n < 0 {
-                    return Err(CommandError::Other("ERR COUNT can't be negative".into()));
+                    return Err(negative());
                 }
                 count = Some(n as u64);
             }
             "MAXLEN" => {
-                let n = a.next_int()?;
+                let negative = || CommandError::Other("ERR MAXLEN can't be negative".into());
+                let n = a.next_int().map_err(|_| negative())?;
                 if n < 0 {
-                    return Err(CommandError::Other("ERR MAXLEN can't be negative".into()));
+                    return Err(negative());
                 }
                 max_len = n as u64;
             }
@@ -240,7 +248,8 @@ fn mpop_args(a: &mut Args) -> Result<(Vec<Bytes>, End, u64), CommandError> {
         if a.next_keyword()? != "COUNT" {
             return Err(CommandError::Syntax);
         }
-        let n = a.next_int()?;
+        let bad_count = || CommandError::Other("ERR count should be greater than 0".into());
+        let n = a.next_int().map_err(|_| bad_count())?;
         if n <= 0 {
             return Err(CommandError::Other(
                 "ERR count should be greater than 0".into(),

@@ -205,9 +205,11 @@ pub fn deadline(amount: i64, unit_ms: i64, absolute: bool, cmd: &str) -> Result<
 }
 
 /// A blocking timeout in seconds (a float), `0` meaning forever.
+/// Like Redis (which reads it with `strtold`), hexadecimal integers such as `0x10` are accepted;
+/// a timeout whose deadline in milliseconds would not fit a signed 64-bit integer is refused.
 pub fn block_timeout(raw: &[u8]) -> Result<Option<Duration>, CommandError> {
-    let secs = crate::engine::parse_float(raw)
-        .filter(|s| s.is_finite())
+    let secs = parse_timeout(raw)
+        .filter(|s| !s.is_nan())
         .ok_or_else(|| CommandError::Other("ERR timeout is not a float or out of range".into()))?;
     if secs < 0.0 {
         return Err(CommandError::Other("ERR timeout is negative".into()));
@@ -215,9 +217,29 @@ pub fn block_timeout(raw: &[u8]) -> Result<Option<Duration>, CommandError> {
     if secs == 0.0 {
         return Ok(None);
     }
+    let out_of_range = || CommandError::Other("ERR timeout is out of range".into());
+    let ms = secs * 1000.0;
+    if !ms.is_finite() || ms + crate::node::now_ms() as f64 >= i64::MAX as f64 {
+        return Err(out_of_range());
+    }
     Duration::try_from_secs_f64(secs)
         .map(Some)
-        .map_err(|_| CommandError::Other("ERR timeout is out of range".into()))
+        .map_err(|_| out_of_range())
+}
+
+fn parse_timeout(raw: &[u8]) -> Option<f64> {
+    let (negative, digits) = match raw.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, raw),
+    };
+    match digits {
+        [b'0', b'x' | b'X', hex @ ..] if !hex.is_empty() => {
+            let v = u128::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()? as f64;
+            Some(if negative { -v } else { v })
+        }
+        _ => crate::engine::parse_float(raw),
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +268,23 @@ mod tests {
             assert!(seen.insert(s.name), "{} twice", s.name);
             assert_eq!(s.name, s.name.to_ascii_lowercase());
         }
+    }
+
+    #[test]
+    fn block_timeouts_parse_like_redis() {
+        assert_eq!(block_timeout(b"0"), Ok(None));
+        assert_eq!(block_timeout(b"0.5"), Ok(Some(Duration::from_millis(500))));
+        assert_eq!(block_timeout(b"0x10"), Ok(Some(Duration::from_secs(16))));
+        let out = Err(CommandError::Other("ERR timeout is out of range".into()));
+        assert_eq!(block_timeout(b"1e19"), out);
+        assert_eq!(block_timeout(b"9223372036854776"), out);
+        assert_eq!(block_timeout(b"0x7FFFFFFFFFFFFF"), out);
+        assert_eq!(block_timeout(b"inf"), out);
+        assert_eq!(
+            block_timeout(b"-1"),
+            Err(CommandError::Other("ERR timeout is negative".into()))
+        );
+        assert!(block_timeout(b"abc").is_err());
     }
 
     #[test]
