@@ -25,6 +25,16 @@ fn list_at(txn: &Txn<'_>, db: Db, key: &[u8], now: i64) -> Result<ListAt, Comman
     }
 }
 
+/// The live list under a key with its (stored) header; WRONGTYPE for a live non-list.
+fn live_list(
+    txn: &Txn<'_>,
+    db: Db,
+    key: &[u8],
+    now: i64,
+) -> Result<Option<(Header, ListMeta)>, CommandError> {
+    Ok(list_at(txn, db, key, now)?.1)
+}
+
 /// Writes the list's new counters, or deletes the key when the list became empty (its elements
 /// are already gone, so nothing is left for the collector).
 fn store(txn: &mut Txn<'_>, db: Db, key: &[u8], raw: &Header, meta: ListMeta) {
@@ -161,7 +171,7 @@ pub(super) fn apply(
             values,
             only_if_exists,
         } => {
-            if *only_if_exists && list_at(txn, *db, key, now)?.1.is_none() {
+            if *only_if_exists && live_list(txn, *db, key, now)?.is_none() {
                 return Ok(Response::Int(0));
             }
             Ok(Response::Int(push(txn, *db, key, *end, values, ctx)?))
@@ -172,8 +182,7 @@ pub(super) fn apply(
             end,
             count,
         } => {
-            let (raw, live) = list_at(txn, *db, key, now)?;
-            let (Some(raw), Some((_, meta))) = (raw, live) else {
+            let Some((raw, meta)) = live_list(txn, *db, key, now)? else {
                 return Ok(if count.is_some() {
                     Response::NilArray
                 } else {
@@ -188,7 +197,7 @@ pub(super) fn apply(
         }
         Command::PopFirst { db, keys, end } => {
             for key in keys {
-                if let (Some(raw), Some((_, meta))) = list_at(txn, *db, key, now)? {
+                if let Some((raw, meta)) = live_list(txn, *db, key, now)? {
                     let popped = pop_n(txn, *db, key, &raw, meta, *end, 1)?;
                     if let Some(v) = popped.into_iter().next() {
                         return Ok(Response::Array(vec![
@@ -207,7 +216,7 @@ pub(super) fn apply(
             count,
         } => {
             for key in keys {
-                if let (Some(raw), Some((_, meta))) = list_at(txn, *db, key, now)? {
+                if let Some((raw, meta)) = live_list(txn, *db, key, now)? {
                     let popped = pop_n(txn, *db, key, &raw, meta, *end, *count)?;
                     return Ok(Response::Array(vec![
                         Response::Bulk(key.clone()),
@@ -223,8 +232,7 @@ pub(super) fn apply(
             index,
             value,
         } => {
-            let (_, live) = list_at(txn, *db, key, now)?;
-            let Some((_, meta)) = live else {
+            let Some((_, meta)) = live_list(txn, *db, key, now)? else {
                 return Err(CommandError::NoSuchKey);
             };
             let Some(at) = meta.index_of(*index) else {
@@ -239,8 +247,7 @@ pub(super) fn apply(
             count,
             value,
         } => {
-            let (raw, live) = list_at(txn, *db, key, now)?;
-            let (Some(raw), Some((_, meta))) = (raw, live) else {
+            let Some((raw, meta)) = live_list(txn, *db, key, now)? else {
                 return Ok(Response::Int(0));
             };
             let mut items = all_elements(txn, &meta)?;
@@ -276,8 +283,7 @@ pub(super) fn apply(
             start,
             stop,
         } => {
-            let (raw, live) = list_at(txn, *db, key, now)?;
-            let (Some(raw), Some((_, mut meta))) = (raw, live) else {
+            let Some((raw, mut meta)) = live_list(txn, *db, key, now)? else {
                 return Ok(Response::Ok);
             };
             match clamp_range(*start, *stop, meta.len()) {
@@ -303,8 +309,7 @@ pub(super) fn apply(
             pivot,
             value,
         } => {
-            let (raw, live) = list_at(txn, *db, key, now)?;
-            let (Some(raw), Some((_, meta))) = (raw, live) else {
+            let Some((raw, meta)) = live_list(txn, *db, key, now)? else {
                 return Ok(Response::Int(0));
             };
             let mut items = all_elements(txn, &meta)?;
@@ -322,12 +327,11 @@ pub(super) fn apply(
             from,
             to,
         } => {
-            let (raw, live) = list_at(txn, *db, src, now)?;
-            let (Some(raw), Some((_, meta))) = (raw, live) else {
+            let Some((raw, meta)) = live_list(txn, *db, src, now)? else {
                 return Ok(Response::Nil);
             };
             // Refuse before changing anything if the destination is not a list.
-            list_at(txn, *db, dst, now)?;
+            live_list(txn, *db, dst, now)?;
             let Some(v) = pop_n(txn, *db, src, &raw, meta, *from, 1)?
                 .into_iter()
                 .next()
