@@ -32,7 +32,7 @@ impl ListMeta {
     /// The element index of a Redis list position (negative counts from the tail), if in range.
     pub fn index_of(&self, position: i64) -> Option<i64> {
         let pos = if position < 0 {
-            self.len() + position
+            self.len().saturating_add(position)
         } else {
             position
         };

@@ -292,11 +292,15 @@ pub fn format_float(v: f64) -> String {
 /// Clamps Redis-style inclusive `start..=end` (negative from the end) to `0..len`.
 pub fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
     let start = if start < 0 {
-        (len + start).max(0)
+        len.saturating_add(start).max(0)
     } else {
         start
     };
-    let end = if end < 0 { len + end } else { end.min(len - 1) };
+    let end = if end < 0 {
+        len.saturating_add(end)
+    } else {
+        end.min(len - 1)
+    };
     (start <= end && start < len && end >= 0).then_some((start, end))
 }
 
@@ -396,5 +400,7 @@ mod tests {
         assert_eq!(clamp_range(4, 2, 5), None);
         assert_eq!(clamp_range(0, -1, 0), None);
         assert_eq!(clamp_range(-100, -90, 5), None);
+        assert_eq!(clamp_range(i64::MIN, i64::MAX, 5), Some((0, 4)));
+        assert_eq!(clamp_range(i64::MIN, i64::MIN, 5), None);
     }
 }
