@@ -9,16 +9,17 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use fjall::{Database, Keyspace, OwnedWriteBatch, PersistMode};
 
 use crate::command::CommandError;
 
-/// The keyspace a pending write goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// The keyspace a pending write goes to; the discriminant indexes [`Overlay`]'s maps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Space {
-    Meta,
-    Lists,
+    Meta = 0,
+    Lists = 1,
 }
 
 /// `None` marks a deletion.
@@ -53,24 +54,28 @@ impl<'a> ScanRange<'a> {
     }
 }
 
+/// Pending writes, one sorted map per keyspace (indexed by [`Space`]).
 #[derive(Default)]
 pub struct Overlay {
-    entries: BTreeMap<(Space, Vec<u8>), Pending>,
+    entries: [BTreeMap<Vec<u8>, Pending>; 2],
 }
 
 impl Overlay {
+    fn map(&self, space: Space) -> &BTreeMap<Vec<u8>, Pending> {
+        &self.entries[space as usize]
+    }
+
     pub fn put(&mut self, space: Space, key: Vec<u8>, value: Vec<u8>) {
-        self.entries.insert((space, key), Some(value));
+        self.entries[space as usize].insert(key, Some(value));
     }
 
     pub fn delete(&mut self, space: Space, key: Vec<u8>) {
-        self.entries.insert((space, key), None);
+        self.entries[space as usize].insert(key, None);
     }
 
     /// The batch's own write of a key: `Some(None)` if it deleted it, `None` if it did not touch it.
     pub fn get(&self, space: Space, key: &[u8]) -> Option<&Pending> {
-        // Allocation-free lookup is not possible with a tuple key; keys here are short.
-        self.entries.get(&(space, key.to_vec()))
+        self.map(space).get(key)
     }
 
     /// Reads `key` as the batch sees it: its own write, or the committed value.
@@ -99,10 +104,10 @@ impl Overlay {
         let to = end.as_deref();
         let in_range = |k: &[u8]| k.starts_with(prefix) && k >= from && to.is_none_or(|t| k < t);
         let mut pending: Vec<(&[u8], &Pending)> = self
-            .entries
-            .range((space, from.to_vec())..)
-            .take_while(|((s, k), _)| *s == space && k.starts_with(prefix))
-            .map(|((_, k), v)| (k.as_slice(), v))
+            .map(space)
+            .range::<[u8], _>((Bound::Included(from), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.as_slice(), v))
             .filter(|(k, _)| in_range(k))
             .collect();
         let stored = match to {
@@ -156,18 +161,17 @@ impl Overlay {
         meta: &Keyspace,
         lists: &Keyspace,
     ) -> Result<(), CommandError> {
-        if self.entries.is_empty() {
+        if self.entries.iter().all(BTreeMap::is_empty) {
             return Ok(());
         }
         let mut batch: OwnedWriteBatch = db.batch().durability(Some(PersistMode::Buffer));
-        for ((space, key), value) in self.entries {
-            let ks = match space {
-                Space::Meta => meta,
-                Space::Lists => lists,
-            };
-            match value {
-                Some(v) => batch.insert(ks, key, v),
-                None => batch.remove(ks, key),
+        let [meta_writes, list_writes] = self.entries;
+        for (ks, writes) in [(meta, meta_writes), (lists, list_writes)] {
+            for (key, value) in writes {
+                match value {
+                    Some(v) => batch.insert(ks, key, v),
+                    None => batch.remove(ks, key),
+                }
             }
         }
         batch.commit()?;

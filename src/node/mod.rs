@@ -44,6 +44,11 @@ pub struct Node {
     shutting_down: AtomicBool,
 }
 
+/// What a caller gets if the writer answered a request with no reply at all.
+fn no_reply() -> Response {
+    Response::Error(CommandError::Storage("no reply".into()))
+}
+
 /// Unix time in milliseconds.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -92,7 +97,7 @@ impl Node {
         self.execute_many(vec![cmd])
             .await
             .pop()
-            .unwrap_or_else(|| Response::Error(CommandError::Storage("no reply".into())))
+            .unwrap_or_else(no_reply)
     }
 
     /// Applies several state changes, in order, as part of one group commit.
@@ -107,7 +112,7 @@ impl Node {
         self.submit(cmds, Some(waiter))
             .await
             .pop()
-            .unwrap_or_else(|| Response::Error(CommandError::Storage("no reply".into())))
+            .unwrap_or_else(no_reply)
     }
 
     async fn submit(&self, cmds: Vec<Command>, block: Option<Arc<Waiter>>) -> Vec<Response> {

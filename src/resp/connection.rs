@@ -40,6 +40,14 @@ fn command_metrics() -> &'static [(Counter, Histogram)] {
     })
 }
 
+/// Counts one finished command of table entry `index` and records its latency.
+fn record_command(index: usize, started: Instant) {
+    if let Some((count, latency)) = command_metrics().get(index) {
+        count.increment(1);
+        latency.record(started.elapsed());
+    }
+}
+
 /// Why the connection ends.
 enum Closed {
     /// The client went away or was killed.
@@ -172,7 +180,6 @@ impl Conn<'_> {
     }
 
     async fn run_burst(&mut self, requests: Vec<Vec<Bytes>>) -> Result<(), Closed> {
-        let metrics = command_metrics();
         let node = &self.server.node;
         node.stats
             .commands_processed
@@ -203,9 +210,7 @@ impl Conn<'_> {
                 }
             };
             if let Some(r) = reply {
-                let (count, latency) = &metrics[index];
-                count.increment(1);
-                latency.record(started.elapsed());
+                record_command(index, started);
                 replies.push(r);
             }
         }
@@ -343,15 +348,12 @@ impl PendingWrites {
         }
         let cmds = std::mem::take(&mut self.cmds);
         let answers = server.node.execute_many(cmds).await;
-        let metrics = command_metrics();
         for ((slot, reshape, index, started), answer) in self.slots.drain(..).zip(answers) {
             replies[slot] = match reshape {
                 Some(f) => f(answer),
                 None => answer,
             };
-            let (count, latency) = &metrics[index];
-            count.increment(1);
-            latency.record(started.elapsed());
+            record_command(index, started);
         }
     }
 }
