@@ -35,6 +35,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub resp: RespConfig,
     pub admin: AdminConfig,
+    pub cluster: ClusterConfig,
     pub log: LogConfig,
 }
 
@@ -101,6 +102,54 @@ impl Default for AdminConfig {
     }
 }
 
+/// Replication: this node's identity in the Raft group and how the group forms.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// This node's id in the cluster: unique, not 0.
+    pub node_id: u64,
+    /// Node-to-node RPC listen address (what other members reach this node on).
+    pub raft_addr: SocketAddr,
+    /// Raft address of any member of an existing cluster to join (empty: none). Only used when
+    /// the data directory is empty.
+    pub join: String,
+    /// The members that form the cluster on first start; empty: a cluster of one (or `join`).
+    pub members: Vec<MemberConfig>,
+    /// Log entries between two snapshots; the log is purged behind each snapshot.
+    pub snapshot_logs: u64,
+    /// Leader heartbeat period.
+    pub heartbeat_ms: u64,
+    /// A follower that heard nothing from a leader for this long (to twice as long, at random)
+    /// starts an election.
+    pub election_timeout_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            node_id: 1,
+            raft_addr: SocketAddr::from(([127, 0, 0, 1], 16379)),
+            join: String::new(),
+            members: Vec::new(),
+            snapshot_logs: 10_000,
+            heartbeat_ms: 100,
+            election_timeout_ms: 500,
+        }
+    }
+}
+
+/// One member of the initial cluster.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberConfig {
+    pub id: u64,
+    pub raft_addr: String,
+    #[serde(default)]
+    pub resp_addr: String,
+    #[serde(default)]
+    pub admin_addr: String,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
@@ -143,6 +192,24 @@ mod tests {
         assert_eq!(c.resp.addr, d.resp.addr);
         assert_eq!(c.resp.proto_max_bulk_len, d.resp.proto_max_bulk_len);
         assert_eq!(c.admin.addr, d.admin.addr);
+        assert_eq!(c.cluster.node_id, d.cluster.node_id);
+        assert_eq!(c.cluster.raft_addr, d.cluster.raft_addr);
+        assert_eq!(c.cluster.snapshot_logs, d.cluster.snapshot_logs);
+        assert_eq!(c.cluster.heartbeat_ms, d.cluster.heartbeat_ms);
+        assert_eq!(c.cluster.election_timeout_ms, d.cluster.election_timeout_ms);
+        assert!(c.cluster.members.is_empty() && c.cluster.join.is_empty());
+    }
+
+    #[test]
+    fn cluster_examples_parse() {
+        for text in [
+            include_str!("../config/cluster-3/node1.toml"),
+            include_str!("../config/cluster-3/node2.toml"),
+            include_str!("../config/cluster-3/node3.toml"),
+        ] {
+            let c: Config = toml::from_str(text).expect("cluster example parses");
+            assert_eq!(c.cluster.members.len(), 3);
+        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let admin_listener = TcpListener::bind(config.admin.addr)
         .await
         .with_context(|| format!("binding admin HTTP on {}", config.admin.addr))?;
-    let node = Node::start(config)?;
+    let node = Node::start(config).await?;
     let running = Running {
         resp_addr: resp_listener.local_addr()?,
         admin_addr: admin_listener.local_addr()?,

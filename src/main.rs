@@ -54,6 +54,15 @@ struct ServeArgs {
     /// Password clients must AUTH with.
     #[arg(long)]
     requirepass: Option<String>,
+    /// This node's id in the cluster (unique, not 0).
+    #[arg(long)]
+    node_id: Option<u64>,
+    /// Node-to-node (Raft) RPC listen address.
+    #[arg(long)]
+    raft_addr: Option<SocketAddr>,
+    /// Raft address of any member of a cluster to join (used when the data directory is empty).
+    #[arg(long)]
+    join: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -87,10 +96,22 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(p) = args.requirepass {
         config.resp.requirepass = p;
     }
+    if let Some(id) = args.node_id {
+        config.cluster.node_id = id;
+    }
+    if let Some(a) = args.raft_addr {
+        config.cluster.raft_addr = a;
+    }
+    if let Some(j) = args.join {
+        config.cluster.join = j;
+    }
+    if config.cluster.node_id == 0 {
+        anyhow::bail!("--node-id must not be 0");
+    }
     // fjall and lsm-tree narrate every flush at info; keep them to warnings unless asked.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().or_else(|_| {
         tracing_subscriber::EnvFilter::try_new(format!(
-            "{},fjall=warn,lsm_tree=warn",
+            "{},fjall=warn,lsm_tree=warn,openraft=warn",
             config.log.level
         ))
     })?;

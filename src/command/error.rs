@@ -2,7 +2,7 @@ use thiserror::Error;
 
 /// Why a command or query was refused. The messages are Redis's own, since that is what clients
 /// and their test suites compare against; other front-ends map the variants to their own codes.
-#[derive(Clone, Debug, Error, PartialEq)]
+#[derive(Clone, Debug, Error, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CommandError {
     #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
     WrongType,

@@ -192,6 +192,17 @@ pub enum Command {
     /// Issued in the background: removes up to `budget` elements of collections that were deleted
     /// or overwritten (their old version), so that DEL of a large key stays O(1).
     CollectGarbage { budget: u64 },
+    /// A client blocks (BLPOP and friends) on `keys`: `attempt` is tried now and, finding
+    /// nothing, the client `(owner node, id)` is queued until a push serves it. Replies with the
+    /// attempt's reply (nil: queued).
+    Block {
+        owner: u64,
+        id: u64,
+        keys: Vec<(Db, Bytes)>,
+        attempt: Box<Command>,
+    },
+    /// A blocked client gives up (timeout, disconnect): replies 1 if it was still queued.
+    Unblock { owner: u64, id: u64 },
 }
 
 impl Command {

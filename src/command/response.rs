@@ -1,10 +1,11 @@
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use super::CommandError;
 
 /// A reply, in the shapes the protocols share. Front-ends encode it; RESP2 flattens maps and sets
 /// into arrays and both nils into its null forms.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Response {
     /// `+OK`.
     Ok,
@@ -55,5 +56,78 @@ impl From<CommandError> for Response {
 impl From<Result<Response, CommandError>> for Response {
     fn from(r: Result<Response, CommandError>) -> Self {
         r.unwrap_or_else(Response::Error)
+    }
+}
+
+/// [`Response`] as it crosses between nodes: the same variants in the same order, with the
+/// static status text owned (it comes back as [`Response::Text`], which encodes the same).
+#[derive(Deserialize)]
+enum WireResponse {
+    Ok,
+    Status(String),
+    Text(String),
+    Int(i64),
+    Bulk(Bytes),
+    Nil,
+    NilArray,
+    Array(Vec<Response>),
+    Map(Vec<(Response, Response)>),
+    Set(Vec<Response>),
+    Double(f64),
+    Bool(bool),
+    Verbatim(String),
+    Error(CommandError),
+}
+
+impl<'de> Deserialize<'de> for Response {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        WireResponse::deserialize(d).map(Response::from)
+    }
+}
+
+impl From<WireResponse> for Response {
+    fn from(w: WireResponse) -> Self {
+        match w {
+            WireResponse::Ok => Response::Ok,
+            WireResponse::Status(s) | WireResponse::Text(s) => Response::Text(s),
+            WireResponse::Int(i) => Response::Int(i),
+            WireResponse::Bulk(b) => Response::Bulk(b),
+            WireResponse::Nil => Response::Nil,
+            WireResponse::NilArray => Response::NilArray,
+            WireResponse::Array(a) => Response::Array(a),
+            WireResponse::Map(m) => Response::Map(m),
+            WireResponse::Set(s) => Response::Set(s),
+            WireResponse::Double(d) => Response::Double(d),
+            WireResponse::Bool(b) => Response::Bool(b),
+            WireResponse::Verbatim(v) => Response::Verbatim(v),
+            WireResponse::Error(e) => Response::Error(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn responses_survive_the_wire() {
+        let r = Response::Array(vec![
+            Response::Status("PONG"),
+            Response::Int(-3),
+            Response::bulk("x"),
+            Response::Nil,
+            Response::Error(CommandError::WrongType),
+        ]);
+        let back: Response = bincode::deserialize(&bincode::serialize(&r).unwrap()).unwrap();
+        assert_eq!(
+            back,
+            Response::Array(vec![
+                Response::Text("PONG".into()),
+                Response::Int(-3),
+                Response::bulk("x"),
+                Response::Nil,
+                Response::Error(CommandError::WrongType),
+            ])
+        );
     }
 }

@@ -2,12 +2,16 @@
 //! the on-disk format and never change once released.
 //!
 //! `meta` keyspace:
-//! - `00 'a'` → the index of the last applied command (u64 BE).
+//! - `00 'a'` → the Raft log index of the last applied entry (u64 BE).
+//! - `00 'l'`, `00 'm'` → the last applied log id and membership, as the node serializes them
+//!   (written in the same batch as the data they describe).
 //! - `01 db slot:u16 key` → the key's header (type, expiry, inline string value or collection
 //!   metadata). The hash slot is part of the key from day one so that a slot range is a key range
 //!   when the key space is split into shards.
 //! - `02 at:u64 db slot:u16 key` → empty: the expiry index, ordered by deadline.
 //! - `03 version:u64` → model byte: a collection version whose elements await collection.
+//! - `04 seq:u64` → a blocked client waiting for a push (replicated, so that every replica serves
+//!   the same client the same element), in the order clients blocked.
 //!
 //! `lists` keyspace: `version:u64 index:u64` → element. Elements hang off a version, not a key
 //! name, so RENAME is O(1) and DEL only has to drop the header.
@@ -21,6 +25,9 @@ pub const SLOTS: u16 = 16384;
 pub const MAX_KEY_LEN: usize = 65_000;
 
 pub const APPLIED: &[u8] = &[0x00, b'a'];
+pub const RAFT_APPLIED: &[u8] = &[0x00, b'l'];
+pub const RAFT_MEMBERSHIP: &[u8] = &[0x00, b'm'];
+const WAITER: u8 = 0x04;
 const KEY: u8 = 0x01;
 const EXPIRY: u8 = 0x02;
 const GARBAGE: u8 = 0x03;
@@ -197,5 +204,23 @@ mod tests {
         assert!(a < b && b < c);
         assert_eq!(decode_element(&a), Some((7, -3)));
         assert!(a.starts_with(&version_prefix(7)));
+    }
+}
+
+/// `04 seq`: a blocked client.
+pub fn waiter(seq: u64) -> [u8; 9] {
+    let mut k = [WAITER; 9];
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub fn waiter_prefix() -> [u8; 1] {
+    [WAITER]
+}
+
+pub fn decode_waiter(k: &[u8]) -> Option<u64> {
+    match k {
+        [WAITER, seq @ ..] => Some(u64::from_be_bytes(seq.try_into().ok()?)),
+        _ => None,
     }
 }

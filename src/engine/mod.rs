@@ -11,8 +11,10 @@ mod lists;
 mod maintenance;
 mod overlay;
 mod scan;
+pub mod snapshot;
 mod strings;
 mod txn;
+mod waiters;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -25,6 +27,7 @@ pub use header::{Header, ListMeta, Value};
 pub use scan::glob_match;
 pub use strings::{clamp_range, format_float, parse_float, parse_i64};
 pub use txn::Txn;
+pub use waiters::{Served, ENTRY_SHIFT};
 
 /// Number of logical databases (`SELECT 0..15`).
 pub const DATABASES: usize = 16;
@@ -58,6 +61,10 @@ pub struct Engine {
     /// Expired keys that reads came across, for the node to delete (lazy expiry).
     expired_seen: parking_lot::Mutex<Vec<(Db, Bytes)>>,
     any_expired_seen: std::sync::atomic::AtomicBool,
+    /// The store's directory (none in memory mode).
+    dir: Option<std::path::PathBuf>,
+    /// Blocked clients, replicated (see `waiters`).
+    waiters: parking_lot::Mutex<waiters::Waiters>,
     /// Holds memory-mode storage alive; dropped (and deleted) with the engine.
     _scratch: Option<tempfile::TempDir>,
 }
@@ -73,12 +80,16 @@ impl Engine {
             None
         };
         let path = scratch.as_ref().map_or(dir, |s| s.path());
+        Self::check_install_marker(path)?;
         let db = Database::builder(path)
             .manual_journal_persist(true)
             .open()?;
         let meta = db.keyspace("meta", KeyspaceCreateOptions::default)?;
         let lists = db.keyspace("lists", KeyspaceCreateOptions::default)?;
+        let waiters = parking_lot::Mutex::new(waiters::Waiters::load(&meta)?);
         let engine = Engine {
+            dir: scratch.is_none().then(|| dir.to_path_buf()),
+            waiters,
             db,
             meta,
             lists,
@@ -91,19 +102,12 @@ impl Engine {
             _scratch: scratch,
         };
         engine.recount()?;
-        let applied = match engine.meta.get(keys::APPLIED)? {
-            Some(v) => u64::from_be_bytes(
-                v.as_ref()
-                    .try_into()
-                    .map_err(|_| anyhow::anyhow!("corrupt applied index"))?,
-            ),
-            None => 0,
-        };
+        let applied = engine.read_applied_index()?;
         engine.applied.store(applied, Ordering::Relaxed);
         Ok(engine)
     }
 
-    /// The index of the last command applied.
+    /// The Raft index of the last entry applied.
     pub fn applied_index(&self) -> u64 {
         self.applied.load(Ordering::Relaxed)
     }
@@ -149,7 +153,6 @@ impl Engine {
 
     /// Applies one command inside the batch's transaction. A refused command writes nothing.
     pub fn apply(&self, txn: &mut Txn<'_>, cmd: &Command, ctx: &ApplyContext) -> Response {
-        txn.set_applied(ctx.index);
         let result = match cmd {
             Command::Set { .. }
             | Command::MSet { .. }
@@ -178,6 +181,10 @@ impl Engine {
             Command::DeleteExpired { .. } | Command::CollectGarbage { .. } => {
                 maintenance::apply(txn, cmd, ctx)
             }
+            // Blocking is handled by `apply_entry`, which owns the queue of blocked clients.
+            Command::Block { .. } | Command::Unblock { .. } => Err(CommandError::Other(
+                "ERR blocking commands cannot be nested".into(),
+            )),
         };
         result.unwrap_or_else(Response::Error)
     }
@@ -198,6 +205,11 @@ impl Engine {
             self.applied.store(applied, Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    /// A record the node keeps beside the data (applied log id, membership).
+    pub fn meta_record(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CommandError> {
+        Ok(self.meta.get(key)?.map(|v| v.to_vec()))
     }
 
     /// Makes everything committed so far durable (the `everysec` tick, shutdown, SAVE).

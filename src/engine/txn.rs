@@ -43,7 +43,8 @@ impl<'a> Txn<'a> {
         }
     }
 
-    pub(super) fn set_applied(&mut self, index: u64) {
+    /// Records the Raft index of the last entry this batch applies.
+    pub fn set_applied(&mut self, index: u64) {
         self.applied = Some(index);
     }
 
@@ -237,6 +238,11 @@ impl<'a> Txn<'a> {
             &self.engine.meta,
             &ScanRange::prefix(prefix, limit),
         )
+    }
+
+    /// Writes a record of the node's own (the applied log id, the membership, blocked clients).
+    pub fn put_meta(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.pending.put(Space::Meta, key, value);
     }
 
     pub fn remove_meta(&mut self, key: &[u8]) {

@@ -1,22 +1,35 @@
 //! The node: the only way front-ends reach data. [`Node::execute`] sends state changes down the
-//! single write path (one writer thread that group-commits); [`Node::query`] reads local state.
-//!
-//! The writer is where the Raft log will sit: a single node is a group of one, so every front-end
-//! is replicated by construction once the log is under this seam.
+//! single write path, the Raft log (a single node is a group of one: there is no other path);
+//! [`Node::query`] answers reads, linearizably unless the client asked for local reads.
 
 pub mod blocking;
+mod cluster;
+mod log_store;
+mod network;
+mod raft_types;
+mod reads;
+mod rpc;
+mod state_machine;
 mod writer;
 
+use openraft::async_runtime::WatchReceiver;
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::command::{Command, CommandError, Query, Response};
+use crate::command::{Command, CommandError, Db, Query, Response};
 use crate::config::{Config, Fsync, StorageMode};
 use crate::engine::Engine;
-pub use blocking::{Blocking, Waiter};
+pub use blocking::{Blocking, Outcome, Waiter};
+pub use cluster::{ClusterStatus, MemberStatus};
+use log_store::{Durability, LogStore};
+use network::Peer;
+pub use raft_types::{NodeId, NodeInfo};
+use raft_types::Raft;
 
 /// Requests queued for the writer before senders wait: bounds memory under overload.
 const WRITE_QUEUE: usize = 8192;
@@ -33,8 +46,12 @@ pub struct Stats {
 }
 
 pub struct Node {
+    pub id: NodeId,
+    pub info: NodeInfo,
     engine: Arc<Engine>,
-    durability: Arc<writer::Durability>,
+    log: LogStore,
+    durability: Arc<Durability>,
+    pub raft: Raft,
     writes: mpsc::Sender<writer::Request>,
     pub blocking: Arc<Blocking>,
     pub stats: Stats,
@@ -42,9 +59,17 @@ pub struct Node {
     started: std::time::Instant,
     shutdown: tokio::sync::Notify,
     shutting_down: AtomicBool,
+    /// The leader as last seen in openraft's metrics (0: none).
+    leader: AtomicU64,
+    /// Whether this node is the only voter: a group of one reads without asking anyone.
+    sole_voter: AtomicBool,
+    peers: parking_lot::Mutex<HashMap<String, Arc<Peer>>>,
+    reads: reads::ReadGate,
+    spool: PathBuf,
+    _scratch: Option<tempfile::TempDir>,
 }
 
-/// What a caller gets if the writer answered a request with no reply at all.
+/// What a caller gets if the write path answered a request with no reply at all.
 fn no_reply() -> Response {
     Response::Error(CommandError::Storage("no reply".into()))
 }
@@ -56,23 +81,60 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// The client of a blocking command left before it was served.
+#[derive(Debug)]
+pub struct Gone;
+
 impl Node {
-    /// Opens the store and starts the writer and the background tasks. Must run inside a tokio
-    /// runtime.
-    pub fn start(config: Config) -> anyhow::Result<Arc<Node>> {
+    /// Opens the store and the Raft log, starts Raft, its RPC listener and the background tasks,
+    /// and forms or joins the cluster. Must run inside a tokio runtime.
+    pub async fn start(config: Config) -> anyhow::Result<Arc<Node>> {
         let memory = config.storage.mode == StorageMode::Memory;
-        let engine = Arc::new(Engine::open(&config.storage.data_dir, memory)?);
-        let blocking = Arc::new(Blocking::default());
+        let scratch = if memory {
+            Some(tempfile::Builder::new().prefix("trident-mem").tempdir()?)
+        } else {
+            None
+        };
+        let root = scratch
+            .as_ref()
+            .map_or(config.storage.data_dir.clone(), |s| s.path().to_path_buf());
+        let engine = Arc::new(Engine::open(&root.join("state"), false)?);
         let fsync = if memory {
             Fsync::Never
         } else {
             config.storage.fsync
         };
-        let durability = Arc::new(writer::Durability::new(fsync, memory));
-        let writes = writer::spawn(engine.clone(), blocking.clone(), durability.clone())?;
+        let durability = Arc::new(Durability::new(fsync, memory));
+        let log = LogStore::open(&root.join("raft"), durability.clone())?;
+        let spool = root.join("raft").join("incoming");
+        std::fs::create_dir_all(&spool)?;
+        let blocking = Arc::new(Blocking::default());
+        let id = config.cluster.node_id;
+        let info = NodeInfo {
+            raft_addr: config.cluster.raft_addr.to_string(),
+            resp_addr: config.resp.addr.to_string(),
+            admin_addr: config.admin.addr.to_string(),
+        };
+        let sm = state_machine::StateMachine::new(engine.clone(), blocking.clone(), id, spool.clone());
+        let raft = Raft::new(
+            id,
+            Arc::new(cluster::raft_config(&config.cluster)?),
+            network::Network,
+            log.clone(),
+            sm,
+        )
+        .await?;
+        let listener = tokio::net::TcpListener::bind(config.cluster.raft_addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("binding Raft RPC on {}: {e}", config.cluster.raft_addr))?;
+        let (writes, rx) = mpsc::channel(WRITE_QUEUE);
         let node = Arc::new(Node {
+            id,
+            info,
             engine,
-            durability: durability.clone(),
+            log,
+            durability,
+            raft,
             writes,
             blocking,
             stats: Stats::default(),
@@ -80,13 +142,23 @@ impl Node {
             started: std::time::Instant::now(),
             shutdown: tokio::sync::Notify::new(),
             shutting_down: AtomicBool::new(false),
+            leader: AtomicU64::new(0),
+            sole_voter: AtomicBool::new(false),
+            peers: parking_lot::Mutex::new(HashMap::new()),
+            reads: reads::ReadGate::default(),
+            spool,
+            _scratch: scratch,
         });
         node.stats
             .last_save_unix
             .store(now_ms() / 1000, Ordering::Relaxed);
+        writer::spawn(node.clone(), rx);
+        tokio::spawn(rpc::serve(node.clone(), listener));
+        tokio::spawn(cluster::watch_metrics(node.clone()));
         if !memory {
-            writer::spawn_everysec(node.engine.clone(), durability)?;
+            node.log.spawn_everysec()?;
         }
+        cluster::form(&node).await?;
         tokio::spawn(sweep_expired(node.clone()));
         tokio::spawn(collect_garbage(node.clone()));
         Ok(node)
@@ -100,30 +172,20 @@ impl Node {
             .unwrap_or_else(no_reply)
     }
 
-    /// Applies several state changes, in order, as part of one group commit.
+    /// Applies several state changes, in order, as part of one log entry.
     pub async fn execute_many(&self, cmds: Vec<Command>) -> Vec<Response> {
-        self.submit(cmds, None).await
+        self.submit(cmds, false).await
     }
 
-    /// Tries a blocked client's attempt; if it finds nothing (a nil reply) the client is queued
-    /// in the same step, and later served by the writer through the waiter.
-    pub async fn execute_blocking(&self, waiter: Arc<Waiter>) -> Response {
-        let cmds = vec![waiter.attempt.clone()];
-        self.submit(cmds, Some(waiter))
-            .await
-            .pop()
-            .unwrap_or_else(no_reply)
-    }
-
-    async fn submit(&self, cmds: Vec<Command>, block: Option<Arc<Waiter>>) -> Vec<Response> {
+    async fn submit(&self, cmds: Vec<Command>, forwarded: bool) -> Vec<Response> {
         let n = cmds.len();
         let (reply, rx) = oneshot::channel();
-        if self
-            .writes
-            .send(writer::Request { cmds, block, reply })
-            .await
-            .is_err()
-        {
+        let req = writer::Request {
+            cmds,
+            reply,
+            forwarded,
+        };
+        if self.writes.send(req).await.is_err() {
             return vec![Response::Error(CommandError::Storage("writer stopped".into())); n];
         }
         match rx.await {
@@ -137,22 +199,170 @@ impl Node {
         }
     }
 
-    /// Answers a read from local state. Runs on the caller's thread: reads are served from
-    /// fjall's memtables and block cache, and a hop to a blocking pool would cost more than the
-    /// read itself.
+    /// Runs a blocking command (BLPOP and friends) until a push serves it, `deadline` passes
+    /// (the attempt's nil reply) or `gone` resolves (the client left). On a follower the whole
+    /// wait happens on the leader, which hosts every blocked client.
+    pub async fn run_blocking(
+        self: &Arc<Self>,
+        db: Db,
+        keys: &[bytes::Bytes],
+        attempt: Command,
+        deadline: Option<tokio::time::Instant>,
+        gone: impl std::future::Future<Output = ()>,
+    ) -> Result<Response, Gone> {
+        tokio::pin!(gone);
+        loop {
+            if !self.is_leader() {
+                return self.forward_blocking(db, keys, attempt, deadline, gone).await;
+            }
+            let w = self.blocking.waiter(db, keys, attempt.clone());
+            let guard = UnblockOnDrop {
+                node: self.clone(),
+                waiter: Some(w.clone()),
+            };
+            let first = self
+                .execute(Command::Block {
+                    owner: self.id,
+                    id: w.id,
+                    keys: w.keys.clone(),
+                    attempt: Box::new(attempt.clone()),
+                })
+                .await;
+            if !first.is_nil() {
+                guard.disarm();
+                return Ok(first);
+            }
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    _ = w.notify.notified() => match w.take_outcome() {
+                        Some(Outcome::Served(r)) => {
+                            guard.disarm();
+                            return Ok(r);
+                        }
+                        Some(Outcome::Dropped) => {
+                            guard.disarm();
+                            break;
+                        }
+                        None => continue,
+                    },
+                    _ = &mut sleep => {
+                        guard.disarm();
+                        return Ok(self.unblock(&w).await.unwrap_or(first));
+                    }
+                    _ = &mut gone => {
+                        guard.disarm();
+                        self.unblock(&w).await;
+                        return Err(Gone);
+                    }
+                }
+            }
+            // A new term dropped us: block again, through whoever leads now.
+        }
+    }
+
+    /// Takes a blocked client out of the queue; returns its reply if a push served it first.
+    async fn unblock(&self, w: &Waiter) -> Option<Response> {
+        self.execute(Command::Unblock {
+            owner: self.id,
+            id: w.id,
+        })
+        .await;
+        self.blocking.forget(w);
+        match w.take_outcome() {
+            Some(Outcome::Served(r)) => Some(r),
+            _ => None,
+        }
+    }
+
+    async fn forward_blocking(
+        &self,
+        db: Db,
+        keys: &[bytes::Bytes],
+        attempt: Command,
+        deadline: Option<tokio::time::Instant>,
+        mut gone: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+    ) -> Result<Response, Gone> {
+        loop {
+            let Some(peer) = self.leader_peer(writer_leader_wait()).await else {
+                return Ok(Response::Error(writer::cluster_down()));
+            };
+            let timeout_ms = match deadline {
+                None => None,
+                Some(d) => Some(d.saturating_duration_since(tokio::time::Instant::now()).as_millis() as u64),
+            };
+            let req = rpc::Request::Block {
+                db,
+                keys: keys.to_vec(),
+                attempt: attempt.clone(),
+                timeout_ms,
+            };
+            let call = match peer.send(&req).await {
+                Ok(c) => c,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let cancel = network::CancelOnDrop::new(peer.clone(), &call);
+            tokio::select! {
+                r = call.reply(None) => {
+                    cancel.disarm();
+                    match r {
+                        Ok(rpc::Reply::Response(r)) => return Ok(r),
+                        Ok(rpc::Reply::Failed(e)) => return Ok(Response::Error(CommandError::Other(e))),
+                        // The leader went away while we waited: block again through the next.
+                        _ => {
+                            if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                                return Ok(attempt_nil(&attempt));
+                            }
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    }
+                }
+                _ = &mut gone => return Err(Gone),
+            }
+        }
+    }
+
+    /// Answers a read from local state, first making sure it reflects every write acknowledged
+    /// anywhere in the cluster (a linearizable read), unless `local` (READONLY) says stale is
+    /// fine. Runs on the caller's thread: reads are served from fjall's memtables and block
+    /// cache, and a hop to a blocking pool would cost more than the read itself.
     ///
     /// A read that met keys past their deadline deletes them through the write path before it
-    /// answers (lazy expiry), so INFO and a replica see the same deletions the sweeper makes.
-    pub async fn query(&self, q: &Query) -> Response {
+    /// answers (lazy expiry), so every replica sees the same deletions.
+    pub async fn query(&self, q: &Query, local: bool) -> Response {
+        if !local {
+            if let Err(e) = self.linearize().await {
+                return Response::Error(e);
+            }
+        }
         let r = self.engine.query(q, now_ms());
         let expired = self.engine.take_expired_seen();
-        if !expired.is_empty() {
+        if !expired.is_empty() && self.is_leader() {
             self.execute(Command::DeleteExpired { keys: expired }).await;
         }
         r
     }
 
-    /// Changes when the journal is fsync'd (CONFIG SET appendfsync); memory mode ignores it.
+    /// Waits until local state holds everything acknowledged before the call.
+    async fn linearize(&self) -> Result<(), CommandError> {
+        if self.sole_voter.load(Ordering::Acquire) && self.is_leader() {
+            // A group of one: every acknowledged write was applied here before it was
+            // acknowledged, and no other node can lead.
+            return Ok(());
+        }
+        self.reads.pass(|| reads::barrier(self)).await
+    }
+
+    /// Changes when the log is fsync'd (CONFIG SET appendfsync); memory mode ignores it.
     pub fn set_fsync(&self, fsync: Fsync) {
         self.durability.set(fsync);
     }
@@ -169,12 +379,59 @@ impl Node {
         self.started.elapsed()
     }
 
+    fn spool_dir(&self) -> &std::path::Path {
+        &self.spool
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.leader.load(Ordering::Acquire) == self.id
+    }
+
+    /// The current leader, if one is known.
+    pub fn leader_id(&self) -> Option<NodeId> {
+        match self.leader.load(Ordering::Acquire) {
+            0 => None,
+            id => Some(id),
+        }
+    }
+
+    /// A connection to the leader, waiting up to `wait` for one to be elected.
+    async fn leader_peer(&self, wait: Duration) -> Option<Arc<Peer>> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(id) = self.leader_id() {
+                if id != self.id {
+                    let addr = self.raft.metrics().borrow_watched().membership_config.get_node(&id).map(|n| n.raft_addr.clone());
+                    if let Some(addr) = addr {
+                        return Some(self.peer(&addr));
+                    }
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn peer(&self, addr: &str) -> Arc<Peer> {
+        self.peers
+            .lock()
+            .entry(addr.to_string())
+            .or_insert_with(|| Arc::new(Peer::new(addr.to_string())))
+            .clone()
+    }
+
     /// Forces everything acknowledged to stable storage (SAVE, shutdown).
     pub async fn save(&self) -> Result<(), CommandError> {
         let engine = self.engine.clone();
-        let r = tokio::task::spawn_blocking(move || engine.sync())
-            .await
-            .map_err(|e| CommandError::Storage(e.to_string()))?;
+        let log = self.log.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            log.sync().map_err(|e| CommandError::Storage(e.to_string()))?;
+            engine.sync()
+        })
+        .await
+        .map_err(|e| CommandError::Storage(e.to_string()))?;
         if r.is_ok() {
             self.stats
                 .last_save_unix
@@ -203,13 +460,54 @@ impl Node {
     }
 }
 
-/// The active half of expiry: deletes keys whose deadline passed, through the write path, so a
-/// replica deletes exactly what the leader deleted.
+fn writer_leader_wait() -> Duration {
+    Duration::from_millis(1500)
+}
+
+/// The reply of a blocking command that timed out.
+fn attempt_nil(attempt: &Command) -> Response {
+    match attempt {
+        Command::Pop { .. } | Command::LMove { .. } => Response::Nil,
+        _ => Response::NilArray,
+    }
+}
+
+/// Takes a blocked client out of the replicated queue if its wait is abandoned without a reply
+/// (its task cancelled because the follower that forwarded it went away).
+struct UnblockOnDrop {
+    node: Arc<Node>,
+    waiter: Option<Arc<Waiter>>,
+}
+
+impl UnblockOnDrop {
+    fn disarm(mut self) {
+        if let Some(w) = self.waiter.take() {
+            self.node.blocking.forget(&w);
+        }
+    }
+}
+
+impl Drop for UnblockOnDrop {
+    fn drop(&mut self) {
+        if let Some(w) = self.waiter.take() {
+            let node = self.node.clone();
+            tokio::spawn(async move {
+                node.unblock(&w).await;
+            });
+        }
+    }
+}
+
+/// The active half of expiry, on the leader only: deletes keys whose deadline passed, through
+/// the log, so every replica deletes exactly what the leader deleted.
 async fn sweep_expired(node: Arc<Node>) {
     const BATCH: usize = 1000;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         tick.tick().await;
+        if !node.is_leader() {
+            continue;
+        }
         loop {
             let due = node.engine.due_expiries(now_ms(), BATCH);
             if due.is_empty() {
@@ -225,12 +523,16 @@ async fn sweep_expired(node: Arc<Node>) {
     }
 }
 
-/// Drops the elements of deleted collections in bounded steps, so DEL stays O(1) for the client.
+/// Drops the elements of deleted collections in bounded steps (on the leader, through the log),
+/// so DEL stays O(1) for the client.
 async fn collect_garbage(node: Arc<Node>) {
     const BUDGET: u64 = 5000;
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     loop {
         tick.tick().await;
+        if !node.is_leader() {
+            continue;
+        }
         while node.engine.has_garbage() {
             let r = node
                 .execute(Command::CollectGarbage { budget: BUDGET })

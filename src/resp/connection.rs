@@ -246,7 +246,7 @@ impl Conn<'_> {
         pending.flush(self.server, replies).await;
         let node = &self.server.node;
         Ok(Some(match action {
-            Action::Read(q) => node.query(&q).await,
+            Action::Read(q) => node.query(&q, self.session.readonly).await,
             Action::Reply(r) => r,
             Action::Session(f) => {
                 let r = f(&mut self.session, self.server);
@@ -263,57 +263,34 @@ impl Conn<'_> {
         }))
     }
 
-    /// A blocking pop. The writer tries it and, finding nothing, queues the client; the client
-    /// then waits for the writer to serve it, for the timeout, for CLIENT KILL, or for its
-    /// connection to close. An element the writer popped for a client is always delivered.
+    /// A blocking pop: waits for a push to serve it (on the leader, which hosts every blocked
+    /// client), for the timeout, for CLIENT KILL, or for its connection to close. Pipelined
+    /// input that arrives meanwhile is kept for after the pop.
     async fn block(&mut self, b: Block) -> Result<Response, Closed> {
         let node = self.server.node.clone();
         // A deadline past what the clock can represent is no deadline at all.
         let deadline = b
             .timeout
             .and_then(|t| tokio::time::Instant::now().checked_add(t));
-        let waiter = node.blocking.waiter(b.db, &b.keys, b.attempt);
-        let first = node.execute_blocking(waiter.clone()).await;
-        if !first.is_nil() {
-            return Ok(first);
-        }
         let handle = self.session.handle.clone();
         let query_limit = node.config.resp.client_query_buffer_limit;
-        loop {
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let gave_up = tokio::select! {
-                _ = waiter.notify.notified() => {
-                    match waiter.take_result() {
-                        Some(r) => return Ok(r),
-                        None => continue,
-                    }
-                }
-                _ = sleep => Ok(first.clone()),
-                _ = handle.kill.notified() => Err(Closed::Gone),
-                n = self.reader.read_buf(&mut self.input) => {
-                    // Pipelined input is kept for after the pop; EOF means the client left.
-                    if matches!(n, Ok(n) if n > 0) && self.input.len() <= query_limit {
-                        continue;
-                    }
-                    Err(Closed::Gone)
-                }
-            };
-            if node.blocking.abandon(&waiter) {
-                return gave_up;
-            }
-            // The writer claimed us just now: our reply is on its way.
+        let reader = &mut self.reader;
+        let input = &mut self.input;
+        let gone = async {
             loop {
-                waiter.notify.notified().await;
-                if let Some(r) = waiter.take_result() {
-                    return gave_up.map(|_| r);
+                tokio::select! {
+                    _ = handle.kill.notified() => return,
+                    n = reader.read_buf(input) => {
+                        if !matches!(n, Ok(n) if n > 0) || input.len() > query_limit {
+                            return;
+                        }
+                    }
                 }
             }
-        }
+        };
+        node.run_blocking(b.db, &b.keys, b.attempt, deadline, gone)
+            .await
+            .map_err(|_| Closed::Gone)
     }
 }
 

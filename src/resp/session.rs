@@ -103,6 +103,9 @@ pub struct Session {
     /// Set by SHUTDOWN: close without a reply, as Redis does (clients expect the connection to
     /// drop).
     pub silent: bool,
+    /// READONLY: reads are answered from this node's state without a read barrier (they may
+    /// be stale on a follower), as Redis Cluster replicas answer after READONLY.
+    pub readonly: bool,
 }
 
 impl Session {
@@ -114,6 +117,7 @@ impl Session {
             authenticated,
             closing: false,
             silent: false,
+            readonly: false,
         }
     }
 

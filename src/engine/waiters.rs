@@ -1,0 +1,235 @@
+//! Clients blocked in BLPOP and friends, as replicated state.
+//!
+//! Which client a push serves must be the same on every replica, or their lists would diverge:
+//! so blocking is itself a command in the log. `Block` tries the attempt and, finding nothing,
+//! queues the client here; a later push serves queued clients first-blocked-first-served, in the
+//! same entry and the same batch as the push (Redis's semantics: a client that reads right after
+//! the push never sees the element the blocked client got). `Unblock` (timeout, disconnect)
+//! removes a client. The queue is persisted with the data, so a restarted replica that replays the
+//! log, or one that installs a snapshot, has the same queue as the others.
+//!
+//! Only a leader hosts blocked clients (followers forward blocking commands to it), and its
+//! clients are bound to its term: the first entry of a newer term drops every older waiter, so an
+//! element is never served to a client whose node is gone.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use bytes::Bytes;
+use fjall::Keyspace;
+use serde::{Deserialize, Serialize};
+
+use super::{keys, ApplyContext, Engine, Txn};
+use crate::command::{Command, CommandError, Db, Response};
+
+/// Most blocked clients one entry serves, so that chains of BLMOVEs stay bounded.
+const MAX_SERVED_PER_ENTRY: usize = 100_000;
+
+/// Per-command indexes within one log entry: `entry index << ENTRY_SHIFT | position`.
+pub const ENTRY_SHIFT: u32 = 24;
+
+/// A blocked client's fate, for the node that hosts it.
+#[derive(Debug)]
+pub struct Served {
+    pub owner: u64,
+    pub id: u64,
+    /// The reply of its attempt, or `None` when a new term dropped it (its client must retry
+    /// through the new leader).
+    pub reply: Option<Response>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Record {
+    owner: u64,
+    id: u64,
+    term: u64,
+    keys: Vec<(Db, Bytes)>,
+    attempt: Command,
+}
+
+#[derive(Default)]
+pub struct Waiters {
+    by_seq: BTreeMap<u64, Record>,
+    by_key: HashMap<(Db, Bytes), VecDeque<u64>>,
+    by_client: HashMap<(u64, u64), u64>,
+}
+
+impl Waiters {
+    pub(super) fn load(meta: &Keyspace) -> anyhow::Result<Waiters> {
+        let mut w = Waiters::default();
+        for kv in meta.prefix(keys::waiter_prefix()) {
+            let (k, v) = kv.into_inner()?;
+            let seq = keys::decode_waiter(&k).ok_or_else(|| anyhow::anyhow!("corrupt waiter key"))?;
+            let rec: Record = bincode::deserialize(&v)?;
+            w.insert(seq, rec);
+        }
+        Ok(w)
+    }
+
+    /// Clients queued on this replica's copy of the queue.
+    pub fn len(&self) -> usize {
+        self.by_seq.len()
+    }
+
+    fn insert(&mut self, seq: u64, rec: Record) {
+        for key in &rec.keys {
+            self.by_key.entry(key.clone()).or_default().push_back(seq);
+        }
+        self.by_client.insert((rec.owner, rec.id), seq);
+        self.by_seq.insert(seq, rec);
+    }
+
+    fn remove(&mut self, txn: &mut Txn<'_>, seq: u64) -> Option<Record> {
+        let rec = self.by_seq.remove(&seq)?;
+        for key in &rec.keys {
+            if let Some(q) = self.by_key.get_mut(key) {
+                q.retain(|s| *s != seq);
+                if q.is_empty() {
+                    self.by_key.remove(key);
+                }
+            }
+        }
+        self.by_client.remove(&(rec.owner, rec.id));
+        txn.remove_meta(&keys::waiter(seq));
+        Some(rec)
+    }
+}
+
+impl Engine {
+    /// Applies the commands of one log entry proposed in `term`, serving blocked clients as
+    /// pushes arrive; returns one reply per command and appends what happened to blocked
+    /// clients to `served`.
+    pub fn apply_entry(
+        &self,
+        txn: &mut Txn<'_>,
+        term: u64,
+        entry_index: u64,
+        now_ms: i64,
+        cmds: &[Command],
+        served: &mut Vec<Served>,
+    ) -> Vec<Response> {
+        let mut waiters = self.waiters.lock();
+        drop_older_terms(txn, &mut waiters, term, served);
+        let mut seq = entry_index << ENTRY_SHIFT;
+        let mut budget = MAX_SERVED_PER_ENTRY;
+        let mut out = Vec::with_capacity(cmds.len());
+        for cmd in cmds {
+            seq += 1;
+            let ctx = ApplyContext { index: seq, now_ms };
+            let (r, pushed) = match cmd {
+                Command::Block {
+                    owner,
+                    id,
+                    keys,
+                    attempt,
+                } => {
+                    let r = self.apply(txn, attempt, &ctx);
+                    if r.is_nil() {
+                        let rec = Record {
+                            owner: *owner,
+                            id: *id,
+                            term,
+                            keys: keys.clone(),
+                            attempt: (**attempt).clone(),
+                        };
+                        match bincode::serialize(&rec) {
+                            Ok(v) => {
+                                txn.put_meta(keys::waiter(seq).to_vec(), v);
+                                waiters.insert(seq, rec);
+                            }
+                            Err(e) => {
+                                out.push(Response::Error(CommandError::Storage(e.to_string())));
+                                continue;
+                            }
+                        }
+                    }
+                    (r, attempt.pushed_keys())
+                }
+                Command::Unblock { owner, id } => {
+                    let removed = match waiters.by_client.get(&(*owner, *id)) {
+                        Some(&s) => waiters.remove(txn, s).is_some(),
+                        None => false,
+                    };
+                    (Response::Int(i64::from(removed)), Vec::new())
+                }
+                _ => (self.apply(txn, cmd, &ctx), cmd.pushed_keys()),
+            };
+            if !matches!(r, Response::Error(_)) && !pushed.is_empty() && waiters.len() > 0 {
+                let pushed = pushed.into_iter().map(|(db, k)| (db, k.clone())).collect();
+                seq = self.serve(txn, &mut waiters, pushed, seq, now_ms, &mut budget, served);
+            }
+            out.push(r);
+        }
+        out
+    }
+
+    /// Serves the clients blocked on `keys`, first blocked first, each served attempt taking the
+    /// next per-command index; returns the last index used.
+    #[allow(clippy::too_many_arguments)]
+    fn serve(
+        &self,
+        txn: &mut Txn<'_>,
+        waiters: &mut Waiters,
+        keys: VecDeque<(Db, Bytes)>,
+        mut seq: u64,
+        now_ms: i64,
+        budget: &mut usize,
+        served: &mut Vec<Served>,
+    ) -> u64 {
+        let mut keys = keys;
+        while let Some(key) = keys.pop_front() {
+            while *budget > 0 {
+                let Some(first) = waiters.by_key.get(&key).and_then(|q| q.front().copied()) else {
+                    break;
+                };
+                let Some(rec) = waiters.by_seq.get(&first) else {
+                    break;
+                };
+                *budget -= 1;
+                seq += 1;
+                let ctx = ApplyContext { index: seq, now_ms };
+                let r = self.apply(txn, &rec.attempt, &ctx);
+                if r.is_nil() {
+                    // Nothing for it after all (another key of its list came first): it keeps
+                    // its place, and nobody behind it can be served from this key either.
+                    break;
+                }
+                let Some(rec) = waiters.remove(txn, first) else {
+                    break;
+                };
+                if !matches!(r, Response::Error(_)) {
+                    keys.extend(rec.attempt.pushed_keys().into_iter().map(|(db, k)| (db, k.clone())));
+                }
+                served.push(Served {
+                    owner: rec.owner,
+                    id: rec.id,
+                    reply: Some(r),
+                });
+            }
+        }
+        seq
+    }
+
+    /// Blocked clients in this replica's queue.
+    pub fn queued_waiters(&self) -> usize {
+        self.waiters.lock().len()
+    }
+}
+
+/// A newer term begins: every client blocked under an older leader is dropped, so that a push
+/// never serves a client whose node may be gone.
+fn drop_older_terms(txn: &mut Txn<'_>, waiters: &mut Waiters, term: u64, served: &mut Vec<Served>) {
+    // Sequence numbers follow log order, and terms never decrease along the log: the oldest
+    // terms come first.
+    while let Some((&seq, rec)) = waiters.by_seq.first_key_value() {
+        if rec.term >= term {
+            break;
+        }
+        if let Some(rec) = waiters.remove(txn, seq) {
+            served.push(Served {
+                owner: rec.owner,
+                id: rec.id,
+                reply: None,
+            });
+        }
+    }
+}

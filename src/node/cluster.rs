@@ -1,0 +1,312 @@
+//! Forming and changing the cluster, and what the node tells the world about it (INFO
+//! replication, CLUSTER ..., /cluster, /health, metrics).
+
+use openraft::async_runtime::WatchReceiver;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::{ChangeMembers, ReadPolicy, ServerState, SnapshotPolicy};
+use serde::Serialize;
+
+use super::raft_types::{NodeId, NodeInfo};
+use super::rpc::{Reply, Request};
+use super::{writer, Node};
+use crate::config::ClusterConfig;
+
+pub fn raft_config(c: &ClusterConfig) -> anyhow::Result<openraft::Config> {
+    let config = openraft::Config {
+        cluster_name: "trident".into(),
+        heartbeat_interval: c.heartbeat_ms,
+        election_timeout_min: c.election_timeout_ms,
+        election_timeout_max: c.election_timeout_ms * 2,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(c.snapshot_logs.max(1)),
+        max_in_snapshot_log_to_keep: (c.snapshot_logs / 2).min(1000),
+        install_snapshot_timeout: 10_000,
+        ..Default::default()
+    };
+    Ok(config.validate()?)
+}
+
+/// On first start: forms the configured cluster, or a cluster of one, or joins through
+/// `join`. A node with state of its own (a restart) does none of that.
+pub async fn form(node: &Arc<Node>) -> anyhow::Result<()> {
+    let c = &node.config.cluster;
+    if node.raft.is_initialized().await? {
+        return wait_sole_leader(node).await;
+    }
+    if !c.join.is_empty() {
+        tokio::spawn(join(node.clone(), c.join.clone()));
+        return Ok(());
+    }
+    let members: BTreeMap<NodeId, NodeInfo> = if c.members.is_empty() {
+        BTreeMap::from([(node.id, node.info.clone())])
+    } else {
+        c.members
+            .iter()
+            .map(|m| {
+                let info = if m.id == node.id {
+                    node.info.clone()
+                } else {
+                    NodeInfo {
+                        raft_addr: m.raft_addr.clone(),
+                        resp_addr: m.resp_addr.clone(),
+                        admin_addr: m.admin_addr.clone(),
+                    }
+                };
+                (m.id, info)
+            })
+            .collect()
+    };
+    if !members.contains_key(&node.id) {
+        anyhow::bail!("node {} is not among [[cluster.members]]", node.id);
+    }
+    // Every member initializes with the same membership; whichever gets there first wins and
+    // the others' attempts are refused harmlessly.
+    if let Err(e) = node.raft.initialize(members).await {
+        tracing::info!(error = %e, "cluster already being formed");
+    }
+    wait_sole_leader(node).await
+}
+
+/// A group of one leads at once; wait for that (and for its log to be applied) so that the
+/// first client already sees everything acknowledged before a restart.
+async fn wait_sole_leader(node: &Arc<Node>) -> anyhow::Result<()> {
+    let m = node.raft.metrics().borrow_watched().clone();
+    let voters: Vec<_> = m.membership_config.membership().voter_ids().collect();
+    if voters != [node.id] {
+        return Ok(());
+    }
+    let m = node
+        .raft
+        .wait(Some(Duration::from_secs(30)))
+        .state(ServerState::Leader, "single node leads")
+        .await?;
+    node.raft
+        .wait(Some(Duration::from_secs(60)))
+        .applied_index_at_least(m.last_log_index, "single node applied its log")
+        .await?;
+    refresh(node);
+    Ok(())
+}
+
+/// Asks a member to add this node: as a learner, then as a voter once it has caught up.
+async fn join(node: Arc<Node>, via: String) {
+    let peer = node.peer(&via);
+    let req = Request::Join {
+        id: node.id,
+        info: node.info.clone(),
+    };
+    loop {
+        match peer.call(&req, Some(Duration::from_secs(300))).await {
+            Ok(Reply::Ack) => {
+                tracing::info!(via = %via, "joined the cluster");
+                return;
+            }
+            Ok(Reply::Failed(e)) => tracing::warn!(error = %e, "join refused; retrying"),
+            Ok(_) => tracing::warn!("unexpected reply to join; retrying"),
+            Err(e) => tracing::warn!(error = %e, "cannot reach {via} to join; retrying"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+impl Node {
+    /// Serves what a peer asks on behalf of its clients.
+    pub(super) async fn handle_peer_request(self: &Arc<Self>, req: Request) -> Reply {
+        match req {
+            Request::Write(cmds) => Reply::Responses(self.submit(cmds, true).await),
+            Request::ReadIndex => {
+                if !self.is_leader() {
+                    return Reply::Failed("TRYAGAIN not the leader".into());
+                }
+                match self.raft.get_read_linearizer(ReadPolicy::LeaseRead).await {
+                    Ok(l) => Reply::Index(l.read_log_id().index()),
+                    Err(e) => Reply::Failed(writer::try_again(e).to_string()),
+                }
+            }
+            Request::Join { id, info } => match self.add_member(id, info).await {
+                Ok(()) => Reply::Ack,
+                Err(e) => Reply::Failed(e),
+            },
+            Request::Remove { id } => match self.remove_member(id).await {
+                Ok(()) => Reply::Ack,
+                Err(e) => Reply::Failed(e),
+            },
+            _ => Reply::Failed("ERR unexpected request".into()),
+        }
+    }
+
+    /// Adds a node as a learner and, once it has caught up, as a voter (on the leader; other
+    /// members pass the request on).
+    pub async fn add_member(self: &Arc<Self>, id: NodeId, info: NodeInfo) -> Result<(), String> {
+        if !self.is_leader() {
+            return self.ask_leader(Request::Join { id, info }).await;
+        }
+        let voters: BTreeSet<NodeId> = self.raft.metrics().borrow_watched().membership_config.membership().voter_ids().collect();
+        if voters.contains(&id) {
+            // A member rejoining (say with a wiped data directory): replication catches it up.
+            return Ok(());
+        }
+        self.raft
+            .add_learner(id, info, true)
+            .await
+            .map_err(|e| format!("ERR adding node {id}: {e}"))?;
+        self.raft
+            .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+            .await
+            .map_err(|e| format!("ERR promoting node {id}: {e}"))?;
+        Ok(())
+    }
+
+    /// Removes a node from the cluster (CLUSTER FORGET).
+    pub async fn remove_member(self: &Arc<Self>, id: NodeId) -> Result<(), String> {
+        if !self.is_leader() {
+            return self.ask_leader(Request::Remove { id }).await;
+        }
+        let m = self.raft.metrics().borrow_watched().membership_config.clone();
+        if m.membership().get_node(&id).is_none() {
+            return Err("ERR Unknown node".into());
+        }
+        let change = if m.membership().voter_ids().any(|v| v == id) {
+            ChangeMembers::RemoveVoters(BTreeSet::from([id]))
+        } else {
+            ChangeMembers::RemoveNodes(BTreeSet::from([id]))
+        };
+        self.raft
+            .change_membership(change, false)
+            .await
+            .map_err(|e| format!("ERR removing node {id}: {e}"))?;
+        Ok(())
+    }
+
+    async fn ask_leader(&self, req: Request) -> Result<(), String> {
+        let Some(peer) = self.leader_peer(Duration::from_secs(2)).await else {
+            return Err(writer::cluster_down().to_string());
+        };
+        match peer.call(&req, Some(Duration::from_secs(300))).await {
+            Ok(Reply::Ack) => Ok(()),
+            Ok(Reply::Failed(e)) => Err(e),
+            Ok(_) => Err("ERR unexpected reply from the leader".into()),
+            Err(e) => Err(writer::try_again(e).to_string()),
+        }
+    }
+
+    /// A picture of the cluster as this node sees it.
+    pub fn cluster_status(&self) -> ClusterStatus {
+        let m = self.raft.metrics().borrow_watched().clone();
+        let membership = m.membership_config.membership();
+        let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
+        let matched: BTreeMap<NodeId, Option<u64>> = m
+            .replication
+            .as_ref()
+            .map(|r| r.iter().map(|(id, l)| (*id, l.as_ref().map(|l| l.index))).collect())
+            .unwrap_or_default();
+        let last = m.last_log_index.unwrap_or(0);
+        let members = membership
+            .nodes()
+            .map(|(id, info)| {
+                let matched_index = matched.get(id).copied().flatten();
+                MemberStatus {
+                    id: *id,
+                    raft_addr: info.raft_addr.clone(),
+                    resp_addr: info.resp_addr.clone(),
+                    admin_addr: info.admin_addr.clone(),
+                    voter: voters.contains(id),
+                    matched_index,
+                    lag: if m.state == ServerState::Leader {
+                        Some(last.saturating_sub(matched_index.unwrap_or(0)))
+                    } else {
+                        None
+                    },
+                }
+            })
+            .collect();
+        ClusterStatus {
+            node_id: self.id,
+            role: role_name(m.state, voters.contains(&self.id)),
+            leader: m.current_leader,
+            term: m.current_term,
+            commit_index: m.cluster_committed.as_ref().map_or(0, |l| l.index),
+            applied_index: m.last_applied.as_ref().map_or(0, |l| l.index),
+            last_log_index: last,
+            snapshot_index: m.snapshot.as_ref().map(|l| l.index),
+            purged_index: m.purged.as_ref().map(|l| l.index),
+            members,
+        }
+    }
+}
+
+fn role_name(state: ServerState, voter: bool) -> &'static str {
+    match state {
+        ServerState::Leader => "leader",
+        ServerState::Candidate => "candidate",
+        ServerState::Shutdown => "shutdown",
+        _ if !voter => "learner",
+        _ => "follower",
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClusterStatus {
+    pub node_id: NodeId,
+    pub role: &'static str,
+    pub leader: Option<NodeId>,
+    pub term: u64,
+    pub commit_index: u64,
+    pub applied_index: u64,
+    pub last_log_index: u64,
+    pub snapshot_index: Option<u64>,
+    pub purged_index: Option<u64>,
+    pub members: Vec<MemberStatus>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MemberStatus {
+    pub id: NodeId,
+    pub raft_addr: String,
+    pub resp_addr: String,
+    pub admin_addr: String,
+    pub voter: bool,
+    pub matched_index: Option<u64>,
+    pub lag: Option<u64>,
+}
+
+/// Copies what the hot paths need out of openraft's metrics (who leads, whether we are alone).
+fn refresh(node: &Node) -> openraft::RaftMetrics<super::raft_types::TypeConfig> {
+    let m = node.raft.metrics().borrow_watched().clone();
+    node.leader
+        .store(m.current_leader.unwrap_or(0), Ordering::Release);
+    let voters: Vec<NodeId> = m.membership_config.membership().voter_ids().collect();
+    node.sole_voter
+        .store(voters == [node.id], Ordering::Release);
+    m
+}
+
+/// Follows openraft's metrics: keeps the cached leader current and exports the gauges.
+pub async fn watch_metrics(node: Arc<Node>) {
+    let mut rx = node.raft.metrics();
+    let mut last_leader = None;
+    loop {
+        let m = refresh(&node);
+        if m.current_leader != last_leader {
+            if m.current_leader.is_some() {
+                metrics::counter!("trident_raft_leader_changes_total").increment(1);
+            }
+            tracing::info!(leader = ?m.current_leader, term = m.current_term, "leader changed");
+            last_leader = m.current_leader;
+        }
+        metrics::gauge!("trident_raft_term").set(m.current_term as f64);
+        metrics::gauge!("trident_raft_is_leader")
+            .set(if m.state == ServerState::Leader { 1.0 } else { 0.0 });
+        metrics::gauge!("trident_raft_commit_index")
+            .set(m.cluster_committed.as_ref().map_or(0, |l| l.index) as f64);
+        metrics::gauge!("trident_raft_applied_index")
+            .set(m.last_applied.as_ref().map_or(0, |l| l.index) as f64);
+        metrics::gauge!("trident_raft_last_log_index").set(m.last_log_index.unwrap_or(0) as f64);
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}

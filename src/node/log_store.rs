@@ -1,0 +1,287 @@
+//! The Raft log and vote, in a fjall database of their own (`<data_dir>/raft`), so that making
+//! the log durable fsyncs only the log's journal, never the state machine's.
+//!
+//! Group fsync: `append` writes the entries through to the OS and, under `fsync = always`, hands
+//! openraft's callback to one syncer thread, which fsyncs once for every append queued meanwhile
+//! and only then tells openraft they are flushed. Under `everysec` the callback fires once the
+//! entries are in the page cache (they survive a killed process, as with Redis's
+//! `appendfsync everysec`) and a timer fsyncs once a second. Votes are always fsync'd before
+//! `save_vote` returns: they are rare, and a forgotten vote could elect two leaders.
+
+use std::fmt::Debug;
+use std::io;
+use std::ops::{Bound, RangeBounds};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use openraft::storage::{IOFlushed, RaftLogStorage};
+use openraft::{LogState, OptionalSend, RaftLogReader};
+
+use super::raft_types::{Entry, LogId, TypeConfig, Vote};
+use crate::config::Fsync;
+
+const VOTE: &[u8] = b"vote";
+const PURGED: &[u8] = b"purged";
+const COMMITTED: &[u8] = b"committed";
+
+/// The fsync policy in force (CONFIG SET appendfsync changes it at run time) and whether anything
+/// was written since the last periodic fsync.
+pub struct Durability {
+    mode: AtomicU8,
+    fixed: bool,
+    dirty: AtomicBool,
+}
+
+impl Durability {
+    /// `fixed`: memory mode, where nothing is ever fsync'd whatever is asked.
+    pub fn new(fsync: Fsync, fixed: bool) -> Durability {
+        Durability {
+            mode: AtomicU8::new(fsync as u8),
+            fixed,
+            dirty: AtomicBool::new(false),
+        }
+    }
+
+    pub fn get(&self) -> Fsync {
+        match self.mode.load(Ordering::Relaxed) {
+            m if m == Fsync::Always as u8 => Fsync::Always,
+            m if m == Fsync::Never as u8 => Fsync::Never,
+            _ => Fsync::Everysec,
+        }
+    }
+
+    pub fn set(&self, fsync: Fsync) {
+        if !self.fixed {
+            self.mode.store(fsync as u8, Ordering::Relaxed);
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct LogStore {
+    db: Database,
+    log: Keyspace,
+    state: Keyspace,
+    durability: Arc<Durability>,
+    syncer: std::sync::mpsc::Sender<IOFlushed<TypeConfig>>,
+}
+
+fn io_err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+impl LogStore {
+    pub fn open(dir: &Path, durability: Arc<Durability>) -> anyhow::Result<LogStore> {
+        std::fs::create_dir_all(dir)?;
+        let db = Database::builder(dir).manual_journal_persist(true).open()?;
+        let log = db.keyspace("raft_log", KeyspaceCreateOptions::default)?;
+        let state = db.keyspace("raft_state", KeyspaceCreateOptions::default)?;
+        let (syncer, rx) = std::sync::mpsc::channel();
+        let sync_db = db.clone();
+        std::thread::Builder::new()
+            .name("trident-log-fsync".into())
+            .spawn(move || sync_loop(&sync_db, &rx))?;
+        Ok(LogStore {
+            db,
+            log,
+            state,
+            durability,
+            syncer,
+        })
+    }
+
+    /// Makes the log durable (the `everysec` tick, SAVE, shutdown).
+    pub fn sync(&self) -> io::Result<()> {
+        self.db.persist(PersistMode::SyncData).map_err(io_err)
+    }
+
+    /// Fsyncs once a second when something was appended and the policy is `everysec`.
+    pub fn spawn_everysec(&self) -> anyhow::Result<()> {
+        let store = self.clone();
+        std::thread::Builder::new()
+            .name("trident-fsync".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(1));
+                let d = &store.durability;
+                if d.get() == Fsync::Everysec && d.dirty.swap(false, Ordering::AcqRel) {
+                    let started = Instant::now();
+                    if let Err(e) = store.sync() {
+                        tracing::error!(error = %e, "periodic fsync failed");
+                        d.dirty.store(true, Ordering::Release);
+                    }
+                    metrics::histogram!("trident_fsync_seconds").record(started.elapsed());
+                }
+            })?;
+        Ok(())
+    }
+
+    fn get_state<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> io::Result<Option<T>> {
+        match self.state.get(key).map_err(io_err)? {
+            None => Ok(None),
+            Some(v) => bincode::deserialize(&v)
+                .map(Some)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e)),
+        }
+    }
+
+    fn put_state<T: serde::Serialize>(&self, key: &[u8], value: &T) -> io::Result<()> {
+        let v = bincode::serialize(value).map_err(io_err)?;
+        self.state.insert(key, v).map_err(io_err)
+    }
+
+    /// Removes the entries from `from` to `to_inclusive`, oldest first, in bounded batches.
+    fn remove_range(&self, from: u64, to_inclusive: u64) -> io::Result<()> {
+        loop {
+            let keys: Vec<_> = self
+                .log
+                .range(from.to_be_bytes()..=to_inclusive.to_be_bytes())
+                .take(1024)
+                .map(|g| g.key().map(|k| k.to_vec()))
+                .collect::<Result<_, _>>()
+                .map_err(io_err)?;
+            if keys.is_empty() {
+                return Ok(());
+            }
+            let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
+            for k in keys {
+                batch.remove(&self.log, k);
+            }
+            batch.commit().map_err(io_err)?;
+        }
+    }
+}
+
+/// Under `always`: one fsync for every append queued since the last, then each is acknowledged.
+/// If the disk refuses, the process stops rather than acknowledge what is not durable.
+fn sync_loop(db: &Database, rx: &std::sync::mpsc::Receiver<IOFlushed<TypeConfig>>) {
+    let fsync_time = metrics::histogram!("trident_fsync_seconds");
+    while let Ok(first) = rx.recv() {
+        let mut waiting = vec![first];
+        waiting.extend(rx.try_iter());
+        let started = Instant::now();
+        if let Err(e) = db.persist(PersistMode::SyncData) {
+            tracing::error!(error = %e, "fsync of the Raft log failed; stopping so that nothing unsynced is acknowledged");
+            std::process::exit(1);
+        }
+        fsync_time.record(started.elapsed());
+        for cb in waiting {
+            cb.io_completed(Ok(()));
+        }
+    }
+}
+
+impl RaftLogReader<TypeConfig> for LogStore {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry>, io::Error> {
+        let start = match range.start_bound() {
+            Bound::Included(x) => *x,
+            Bound::Excluded(x) => x.saturating_add(1),
+            Bound::Unbounded => 0,
+        };
+        let mut out = Vec::new();
+        for g in self.log.range(start.to_be_bytes()..) {
+            let (k, v) = g.into_inner().map_err(io_err)?;
+            let index = u64::from_be_bytes(
+                k.as_ref()
+                    .try_into()
+                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad log key"))?,
+            );
+            if !range.contains(&index) {
+                break;
+            }
+            let entry: Entry = bincode::deserialize(&v)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<Vote>, io::Error> {
+        self.get_state(VOTE)
+    }
+}
+
+impl RaftLogStorage<TypeConfig> for LogStore {
+    type LogReader = Self;
+
+    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, io::Error> {
+        let last_purged: Option<LogId> = self.get_state(PURGED)?;
+        let last = match self.log.last_key_value() {
+            None => None,
+            Some(g) => {
+                let (_, v) = g.into_inner().map_err(io_err)?;
+                let entry: Entry = bincode::deserialize(&v)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                Some(entry.log_id)
+            }
+        };
+        Ok(LogState {
+            last_log_id: last.or_else(|| last_purged.clone()),
+            last_purged_log_id: last_purged,
+        })
+    }
+
+    async fn get_log_reader(&mut self) -> Self::LogReader {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &Vote) -> Result<(), io::Error> {
+        self.put_state(VOTE, vote)?;
+        self.db.persist(PersistMode::SyncAll).map_err(io_err)
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), io::Error> {
+        self.put_state(COMMITTED, &committed)
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId>, io::Error> {
+        Ok(self.get_state::<Option<LogId>>(COMMITTED)?.flatten())
+    }
+
+    async fn append<I>(&mut self, entries: I, callback: IOFlushed<TypeConfig>) -> Result<(), io::Error>
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let started = Instant::now();
+        let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
+        for entry in entries {
+            let v = bincode::serialize(&entry).map_err(io_err)?;
+            batch.insert(&self.log, entry.log_id.index.to_be_bytes(), v);
+        }
+        batch.commit().map_err(io_err)?;
+        metrics::histogram!("trident_raft_append_seconds").record(started.elapsed());
+        if self.durability.get() == Fsync::Always {
+            if let Err(std::sync::mpsc::SendError(cb)) = self.syncer.send(callback) {
+                cb.io_completed(Err(io_err("fsync thread gone")));
+            }
+        } else {
+            self.durability.dirty.store(true, Ordering::Release);
+            callback.io_completed(Ok(()));
+        }
+        Ok(())
+    }
+
+    async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> Result<(), io::Error> {
+        // One batch: a truncation cut short must not leave a hole in the log. Only entries not
+        // yet committed are ever truncated, so there are few.
+        let from = last_log_id.map_or(0, |l| l.index + 1);
+        let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
+        for g in self.log.range(from.to_be_bytes()..) {
+            batch.remove(&self.log, g.key().map_err(io_err)?.to_vec());
+        }
+        batch.commit().map_err(io_err)
+    }
+
+    async fn purge(&mut self, log_id: LogId) -> Result<(), io::Error> {
+        // Entries at or before the purged id are ignored from now on, so writing it first keeps
+        // the log without holes even if the deletions below are cut short.
+        self.put_state(PURGED, &log_id)?;
+        self.remove_range(0, log_id.index)
+    }
+}

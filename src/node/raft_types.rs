@@ -1,0 +1,64 @@
+//! The types openraft is instantiated with: what a log entry carries, what applying one answers,
+//! and what the cluster knows of each member.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::command::{Command, Response};
+
+pub type NodeId = u64;
+
+/// What the membership records of each node: where its peers reach it, and where clients do
+/// (CLUSTER NODES, /cluster).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    pub raft_addr: String,
+    pub resp_addr: String,
+    pub admin_addr: String,
+}
+
+impl fmt::Display for NodeInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "raft={} resp={}", self.raft_addr, self.resp_addr)
+    }
+}
+
+/// One Raft log entry: the commands of one group commit, with the leader's clock when it formed
+/// the batch, so every replica resolves expiry identically.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub now_ms: i64,
+    pub cmds: Vec<Command>,
+}
+
+impl fmt::Display for Batch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "batch of {} at {}", self.cmds.len(), self.now_ms)
+    }
+}
+
+/// What applying a [`Batch`] answers: one response per command, in order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchReply(pub Vec<Response>);
+
+openraft::declare_raft_types!(
+    /// trident's Raft: batches of commands in, a response per command out.
+    pub TypeConfig:
+        D = Batch,
+        R = BatchReply,
+        NodeId = NodeId,
+        Node = NodeInfo,
+);
+
+pub type Raft = openraft::Raft<TypeConfig, super::state_machine::StateMachine>;
+pub type LogId = openraft::alias::LogIdOf<TypeConfig>;
+pub type Entry = openraft::alias::EntryOf<TypeConfig>;
+pub type Vote = openraft::alias::VoteOf<TypeConfig>;
+pub type StoredMembership = openraft::alias::StoredMembershipOf<TypeConfig>;
+pub type SnapshotMeta = openraft::alias::SnapshotMetaOf<TypeConfig>;
+
+/// The term of the leader that proposed a log entry.
+pub fn term_of(log_id: &LogId) -> u64 {
+    log_id.leader_id.term
+}

@@ -1,0 +1,269 @@
+//! The Raft state machine is the engine: applying a log entry applies its batch of commands in
+//! one fjall write batch, which also records the entry's log id (and membership), so the data and
+//! "how far it got" can never disagree after a crash.
+//!
+//! Snapshots cost nothing to take: a fjall snapshot is a point-in-time view, read out record by
+//! record only when a follower needs it. The state machine is fsync'd first, because openraft
+//! purges the log behind a snapshot and the log must never be the only copy that is gone.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::{Stream, TryStreamExt};
+use openraft::storage::{EntryResponder, RaftStateMachine};
+use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
+
+use super::blocking::Blocking;
+use super::raft_types::{term_of, BatchReply, LogId, SnapshotMeta, StoredMembership, TypeConfig};
+use crate::engine::snapshot::{Export, Record};
+use crate::engine::{keys, Engine};
+
+/// Commands applied in one fjall batch at most when catching up on a long log.
+const MAX_COMMANDS_PER_COMMIT: usize = 20_000;
+
+/// A snapshot's records: a view of our own state to send, or a file received from the leader.
+pub enum SnapshotData {
+    Export(Box<Export>),
+    File(PathBuf),
+}
+
+pub struct StateMachine {
+    engine: Arc<Engine>,
+    blocking: Arc<Blocking>,
+    node_id: u64,
+    /// Where received snapshots are spooled.
+    spool: PathBuf,
+}
+
+fn io_err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+impl StateMachine {
+    pub fn new(engine: Arc<Engine>, blocking: Arc<Blocking>, node_id: u64, spool: PathBuf) -> Self {
+        StateMachine {
+            engine,
+            blocking,
+            node_id,
+            spool,
+        }
+    }
+
+    fn applied(engine: &Engine) -> io::Result<(Option<LogId>, StoredMembership)> {
+        let applied = match engine.meta_record(keys::RAFT_APPLIED).map_err(io_err)? {
+            Some(v) => bincode::deserialize(&v).map_err(io_err)?,
+            None => None,
+        };
+        let membership = match engine.meta_record(keys::RAFT_MEMBERSHIP).map_err(io_err)? {
+            Some(v) => bincode::deserialize(&v).map_err(io_err)?,
+            None => StoredMembership::default(),
+        };
+        Ok((applied, membership))
+    }
+}
+
+/// Reads the applied log id and membership a view holds.
+fn snapshot_meta(export: &Export) -> io::Result<SnapshotMeta> {
+    let last_log_id: Option<LogId> = match export.meta_record(keys::RAFT_APPLIED).map_err(io_err)? {
+        Some(v) => bincode::deserialize(&v).map_err(io_err)?,
+        None => None,
+    };
+    let last_membership: StoredMembership =
+        match export.meta_record(keys::RAFT_MEMBERSHIP).map_err(io_err)? {
+            Some(v) => bincode::deserialize(&v).map_err(io_err)?,
+            None => StoredMembership::default(),
+        };
+    Ok(SnapshotMeta {
+        last_log_id,
+        last_membership,
+    })
+}
+
+pub struct SnapshotBuilder {
+    engine: Arc<Engine>,
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
+    type SnapshotData = SnapshotData;
+
+    async fn build_snapshot(
+        &mut self,
+    ) -> Result<openraft::alias::SnapshotOf<TypeConfig, SnapshotData>, io::Error> {
+        let engine = self.engine.clone();
+        let export = tokio::task::spawn_blocking(move || {
+            engine.sync().map_err(io_err)?;
+            Ok::<_, io::Error>(engine.export())
+        })
+        .await
+        .map_err(io_err)??;
+        let meta = snapshot_meta(&export)?;
+        metrics::counter!("trident_raft_snapshots_built_total").increment(1);
+        Ok(openraft::Snapshot {
+            meta,
+            snapshot: SnapshotData::Export(Box::new(export)),
+        })
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotData = SnapshotData;
+    type SnapshotBuilder = SnapshotBuilder;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
+        Self::applied(&self.engine)
+    }
+
+    async fn apply<Strm>(&mut self, mut entries: Strm) -> Result<(), io::Error>
+    where
+        Strm: Stream<Item = Result<EntryResponder<TypeConfig>, io::Error>> + Unpin + OptionalSend,
+    {
+        let engine = self.engine.clone();
+        let apply_time = metrics::histogram!("trident_raft_apply_seconds");
+        let mut pending = Vec::new();
+        let mut commands = 0;
+        let mut done = false;
+        while !done {
+            let started = Instant::now();
+            let mut txn = engine.begin();
+            let mut served = Vec::new();
+            let mut last: Option<LogId> = None;
+            let mut membership = None;
+            loop {
+                let Some((entry, responder)) = entries.try_next().await? else {
+                    done = true;
+                    break;
+                };
+                let term = term_of(&entry.log_id);
+                let index = entry.log_id.index;
+                let reply = match &entry.payload {
+                    EntryPayload::Blank => {
+                        engine.apply_entry(&mut txn, term, index, 0, &[], &mut served);
+                        BatchReply::default()
+                    }
+                    EntryPayload::Normal(batch) => {
+                        commands += batch.cmds.len();
+                        BatchReply(engine.apply_entry(
+                            &mut txn,
+                            term,
+                            index,
+                            batch.now_ms,
+                            &batch.cmds,
+                            &mut served,
+                        ))
+                    }
+                    EntryPayload::Membership(m) => {
+                        engine.apply_entry(&mut txn, term, index, 0, &[], &mut served);
+                        membership = Some(StoredMembership::new(Some(entry.log_id.clone()), m.clone()));
+                        BatchReply::default()
+                    }
+                };
+                last = Some(entry.log_id.clone());
+                pending.push((responder, reply));
+                if commands >= MAX_COMMANDS_PER_COMMIT {
+                    commands = 0;
+                    break;
+                }
+            }
+            let Some(last) = last else { break };
+            txn.set_applied(last.index);
+            txn.put_meta(
+                keys::RAFT_APPLIED.to_vec(),
+                bincode::serialize(&Some(last)).map_err(io_err)?,
+            );
+            if let Some(m) = membership {
+                txn.put_meta(
+                    keys::RAFT_MEMBERSHIP.to_vec(),
+                    bincode::serialize(&m).map_err(io_err)?,
+                );
+            }
+            engine.commit(txn).map_err(io_err)?;
+            apply_time.record(started.elapsed());
+            self.blocking.deliver(self.node_id, served);
+            for (responder, reply) in pending.drain(..) {
+                if let Some(r) = responder {
+                    r.send(reply);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        SnapshotBuilder {
+            engine: self.engine.clone(),
+        }
+    }
+
+    async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: SnapshotData) -> Result<(), io::Error> {
+        let SnapshotData::File(path) = snapshot else {
+            return Err(io_err("cannot install a snapshot of our own state"));
+        };
+        let engine = self.engine.clone();
+        let meta = meta.clone();
+        tokio::task::spawn_blocking(move || install(&engine, &meta, &path))
+            .await
+            .map_err(io_err)??;
+        metrics::counter!("trident_raft_snapshots_installed_total").increment(1);
+        Ok(())
+    }
+
+    async fn get_current_snapshot(
+        &mut self,
+    ) -> Result<Option<openraft::alias::SnapshotOf<TypeConfig, SnapshotData>>, io::Error> {
+        // Any view of the current state is a valid snapshot: it holds everything applied, and
+        // only committed entries are ever applied.
+        let export = self.engine.export();
+        let meta = snapshot_meta(&export)?;
+        if meta.last_log_id.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(openraft::Snapshot {
+            meta,
+            snapshot: SnapshotData::Export(Box::new(export)),
+        }))
+    }
+}
+
+impl StateMachine {
+    /// A file to spool a snapshot being received into.
+    pub fn spool_path(&self) -> PathBuf {
+        self.spool.clone()
+    }
+}
+
+/// Replaces the engine's state with a received snapshot file (see `rpc::read_chunk`).
+fn install(engine: &Engine, meta: &SnapshotMeta, path: &std::path::Path) -> io::Result<()> {
+    let file = std::fs::File::open(path)?;
+    let mut reader = io::BufReader::new(file);
+    engine.install_begin().map_err(io_err)?;
+    while let Some(chunk) = super::rpc::read_chunk(&mut reader)? {
+        engine.install_chunk(&chunk).map_err(io_err)?;
+    }
+    let own: Vec<Record> = vec![
+        (
+            0,
+            keys::RAFT_APPLIED.to_vec(),
+            bincode::serialize(&meta.last_log_id).map_err(io_err)?,
+        ),
+        (
+            0,
+            keys::RAFT_MEMBERSHIP.to_vec(),
+            bincode::serialize(&meta.last_membership).map_err(io_err)?,
+        ),
+        (
+            0,
+            keys::APPLIED.to_vec(),
+            meta.last_log_id
+                .as_ref()
+                .map_or(0, |l| l.index)
+                .to_be_bytes()
+                .to_vec(),
+        ),
+    ];
+    engine.install_chunk(&own).map_err(io_err)?;
+    engine.install_end().map_err(io_err)?;
+    let _ = std::fs::remove_file(path);
+    Ok(())
+}
