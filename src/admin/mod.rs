@@ -1,4 +1,5 @@
-//! Admin HTTP: `/metrics` for Prometheus and `/health` for load balancers and orchestrators.
+//! Admin HTTP: `/metrics` for Prometheus, `/health` for load balancers and orchestrators, and
+//! `/cluster` (JSON) for operators.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -77,7 +78,20 @@ fn route(node: &Node, handle: &PrometheusHandle, req: &Request<Incoming>) -> Res
             refresh_gauges(node);
             reply(StatusCode::OK, "text/plain; version=0.0.4", handle.render())
         }
-        "/health" => reply(StatusCode::OK, "text/plain", "ok\n".into()),
+        // Healthy means able to serve: a node that knows no leader can neither write nor read
+        // linearizably.
+        "/health" => match node.leader_id() {
+            Some(_) => reply(StatusCode::OK, "text/plain", "ok\n".into()),
+            None => reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain",
+                "no leader\n".into(),
+            ),
+        },
+        "/cluster" => match serde_json::to_string_pretty(&node.cluster_status()) {
+            Ok(body) => reply(StatusCode::OK, "application/json", body + "\n"),
+            Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.to_string()),
+        },
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
     }
 }

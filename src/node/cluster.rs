@@ -276,11 +276,20 @@ pub struct MemberStatus {
 /// Copies what the hot paths need out of openraft's metrics (who leads, whether we are alone).
 fn refresh(node: &Node) -> openraft::RaftMetrics<super::raft_types::TypeConfig> {
     let m = node.raft.metrics().borrow_watched().clone();
-    node.leader
-        .store(m.current_leader.unwrap_or(0), Ordering::Release);
     let voters: Vec<NodeId> = m.membership_config.membership().voter_ids().collect();
-    node.sole_voter
-        .store(voters == [node.id], Ordering::Release);
+    let sole = voters == [node.id];
+    // A leader that has not heard from a quorum for a lease can no longer commit anything
+    // (openraft refuses its proposals): it does not count as a leader here, so clients get
+    // CLUSTERDOWN at once and /health fails, instead of waiting on it.
+    let lease = node.config.cluster.election_timeout_ms * 2;
+    let cut_off = m.state == ServerState::Leader
+        && !sole
+        && m.last_quorum_acked.as_ref().is_none_or(|at| {
+            openraft::Instant::elapsed(&**at) > Duration::from_millis(lease)
+        });
+    let leader = if cut_off { None } else { m.current_leader };
+    node.leader.store(leader.unwrap_or(0), Ordering::Release);
+    node.sole_voter.store(sole, Ordering::Release);
     m
 }
 
@@ -288,6 +297,13 @@ fn refresh(node: &Node) -> openraft::RaftMetrics<super::raft_types::TypeConfig> 
 pub async fn watch_metrics(node: Arc<Node>) {
     let mut rx = node.raft.metrics();
     let mut last_leader = None;
+    for c in [
+        "trident_raft_leader_changes_total",
+        "trident_raft_snapshots_built_total",
+        "trident_raft_snapshots_installed_total",
+    ] {
+        metrics::counter!(c).increment(0);
+    }
     loop {
         let m = refresh(&node);
         if m.current_leader != last_leader {
@@ -305,8 +321,10 @@ pub async fn watch_metrics(node: Arc<Node>) {
         metrics::gauge!("trident_raft_applied_index")
             .set(m.last_applied.as_ref().map_or(0, |l| l.index) as f64);
         metrics::gauge!("trident_raft_last_log_index").set(m.last_log_index.unwrap_or(0) as f64);
-        if rx.changed().await.is_err() {
-            return;
+        // Also on a timer: the leader's quorum lease runs out without any metric changing.
+        tokio::select! {
+            r = rx.changed() => if r.is_err() { return },
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
         }
     }
 }

@@ -258,6 +258,7 @@ impl Conn<'_> {
                 Err(e) => e.into(),
             },
             Action::Block(b) => self.block(b).await?,
+            Action::Async(f) => f(node.clone()).await,
             // Queued above; never reaches here.
             Action::Write(_) | Action::WriteThen(..) => Response::error("ERR internal error"),
         }))

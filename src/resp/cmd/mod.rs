@@ -17,6 +17,7 @@ macro_rules! specs {
     };
 }
 
+mod cluster;
 mod connection;
 mod keys;
 mod list;
@@ -57,7 +58,14 @@ pub enum Action {
     Session(SessionFn),
     /// Makes everything acknowledged durable, then replies OK (SAVE, BGSAVE).
     Save(Response),
+    /// Work on the node that takes time (cluster membership changes).
+    Async(AsyncFn),
 }
+
+pub type AsyncFn = Box<
+    dyn FnOnce(std::sync::Arc<crate::node::Node>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
+        + Send,
+>;
 
 pub type SessionFn = Box<dyn FnOnce(&mut Session, &Server) -> Response + Send>;
 
@@ -122,6 +130,7 @@ pub fn table() -> &'static [Spec] {
             string::COMMANDS,
             keys::COMMANDS,
             list::COMMANDS,
+            cluster::COMMANDS,
         ] {
             t.extend_from_slice(family);
         }

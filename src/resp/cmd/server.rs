@@ -115,6 +115,58 @@ fn human(bytes: u64) -> String {
     }
 }
 
+/// INFO replication as Redis words it: the leader is the master, the other members replicas.
+fn replication_fields(node: &crate::node::Node) -> Vec<(&'static str, String)> {
+    let s = node.cluster_status();
+    let offset = s.applied_index.to_string();
+    let mut f: Vec<(&'static str, String)> = Vec::new();
+    if s.leader == Some(s.node_id) {
+        f.push(("role", "master".into()));
+        let replicas: Vec<_> = s.members.iter().filter(|m| m.id != s.node_id).collect();
+        f.push(("connected_slaves", replicas.len().to_string()));
+        for (i, m) in replicas.iter().enumerate() {
+            let (ip, port) = m.resp_addr.rsplit_once(':').unwrap_or((m.resp_addr.as_str(), "0"));
+            let name: &'static str = match i {
+                0 => "slave0",
+                1 => "slave1",
+                2 => "slave2",
+                3 => "slave3",
+                4 => "slave4",
+                5 => "slave5",
+                _ => continue,
+            };
+            f.push((
+                name,
+                format!(
+                    "ip={ip},port={port},state=online,offset={},lag={}",
+                    m.matched_index.unwrap_or(0),
+                    m.lag.unwrap_or(0)
+                ),
+            ));
+        }
+    } else {
+        f.push(("role", "slave".into()));
+        let leader = s.leader.and_then(|l| s.members.iter().find(|m| m.id == l));
+        let (host, port) = leader
+            .and_then(|m| m.resp_addr.rsplit_once(':'))
+            .map_or(("", ""), |(h, p)| (h, p));
+        f.push(("master_host", host.to_string()));
+        f.push(("master_port", port.to_string()));
+        f.push((
+            "master_link_status",
+            if leader.is_some() { "up" } else { "down" }.into(),
+        ));
+        f.push(("master_last_io_seconds_ago", "0".into()));
+        f.push(("master_sync_in_progress", "0".into()));
+        f.push(("slave_repl_offset", offset.clone()));
+        f.push(("slave_read_only", "1".into()));
+        f.push(("connected_slaves", "0".into()));
+    }
+    f.push(("master_replid", format!("{:040x}", s.term)));
+    f.push(("master_repl_offset", offset));
+    f
+}
+
 fn info_text(_: &Session, server: &Server, sections: &[String]) -> String {
     let node = &server.node;
     let stats = &node.stats;
@@ -249,12 +301,7 @@ fn info_text(_: &Session, server: &Server, sections: &[String]) -> String {
     if want("replication") {
         section(
             "Replication",
-            vec![
-                ("role", "master".into()),
-                ("connected_slaves", "0".into()),
-                ("master_replid", format!("{:040x}", 0)),
-                ("master_repl_offset", engine.applied_index().to_string()),
-            ],
+            replication_fields(node),
         );
     }
     if want("keyspace") {
