@@ -119,8 +119,8 @@ pub struct ClusterConfig {
     pub snapshot_logs: u64,
     /// Leader heartbeat period.
     pub heartbeat_ms: u64,
-    /// A follower that heard nothing from a leader for this long (to twice as long, at random)
-    /// starts an election.
+    /// A follower that heard nothing from a leader for this long (to half as long again, at
+    /// random) starts an election.
     pub election_timeout_ms: u64,
 }
 
@@ -132,8 +132,8 @@ impl Default for ClusterConfig {
             join: String::new(),
             members: Vec::new(),
             snapshot_logs: 10_000,
-            heartbeat_ms: 100,
-            election_timeout_ms: 500,
+            heartbeat_ms: 60,
+            election_timeout_ms: 300,
         }
     }
 }

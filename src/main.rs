@@ -111,7 +111,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // fjall and lsm-tree narrate every flush at info; keep them to warnings unless asked.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().or_else(|_| {
         tracing_subscriber::EnvFilter::try_new(format!(
-            "{},fjall=warn,lsm_tree=warn,openraft=warn",
+            "{},fjall=warn,lsm_tree=warn,openraft=error",
             config.log.level
         ))
     })?;

@@ -20,7 +20,10 @@ pub fn raft_config(c: &ClusterConfig) -> anyhow::Result<openraft::Config> {
         cluster_name: "trident".into(),
         heartbeat_interval: c.heartbeat_ms,
         election_timeout_min: c.election_timeout_ms,
-        election_timeout_max: c.election_timeout_ms * 2,
+        // A voter refuses other candidates for `election_timeout_max` after it last heard the
+        // leader (the leader lease), so a narrow window makes the first election after a crash
+        // succeed instead of the early candidates being turned away.
+        election_timeout_max: c.election_timeout_ms * 3 / 2,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(c.snapshot_logs.max(1)),
         max_in_snapshot_log_to_keep: (c.snapshot_logs / 2).min(1000),
         install_snapshot_timeout: 10_000,
@@ -146,8 +149,13 @@ impl Node {
         }
         let voters: BTreeSet<NodeId> = self.raft.metrics().borrow_watched().membership_config.membership().voter_ids().collect();
         if voters.contains(&id) {
-            // A member rejoining (say with a wiped data directory): replication catches it up.
-            return Ok(());
+            // A member asks to join only with an empty data directory: its data was wiped. Its
+            // log going back to nothing would otherwise stop replication to it as a bug; here it
+            // is expected, so it is caught up from scratch (log or snapshot).
+            return match self.raft.trigger().allow_next_revert(&id, true).await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(format!("ERR rejoining node {id}: {e}")),
+            };
         }
         self.raft
             .add_learner(id, info, true)
@@ -182,8 +190,10 @@ impl Node {
     }
 
     async fn ask_leader(&self, req: Request) -> Result<(), String> {
-        let Some(peer) = self.leader_peer(Duration::from_secs(2)).await else {
-            return Err(writer::cluster_down().to_string());
+        let peer = match self.find_leader(Duration::from_secs(2)).await {
+            super::Leader::Peer(p) => p,
+            super::Leader::Me => return Err("TRYAGAIN leadership moved here; retry".into()),
+            super::Leader::Unknown => return Err(writer::cluster_down().to_string()),
         };
         match peer.call(&req, Some(Duration::from_secs(300))).await {
             Ok(Reply::Ack) => Ok(()),
@@ -226,7 +236,8 @@ impl Node {
         ClusterStatus {
             node_id: self.id,
             role: role_name(m.state, voters.contains(&self.id)),
-            leader: m.current_leader,
+            // A leader cut off from its quorum does not count (see `refresh`).
+            leader: self.leader_id(),
             term: m.current_term,
             commit_index: m.cluster_committed.as_ref().map_or(0, |l| l.index),
             applied_index: m.last_applied.as_ref().map_or(0, |l| l.index),
@@ -281,7 +292,7 @@ fn refresh(node: &Node) -> openraft::RaftMetrics<super::raft_types::TypeConfig> 
     // A leader that has not heard from a quorum for a lease can no longer commit anything
     // (openraft refuses its proposals): it does not count as a leader here, so clients get
     // CLUSTERDOWN at once and /health fails, instead of waiting on it.
-    let lease = node.config.cluster.election_timeout_ms * 2;
+    let lease = node.config.cluster.election_timeout_ms * 3 / 2;
     let cut_off = m.state == ServerState::Leader
         && !sole
         && m.last_quorum_acked.as_ref().is_none_or(|at| {

@@ -81,9 +81,21 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The client of a blocking command left before it was served.
+/// Who leads the cluster, from this node's point of view.
+enum Leader {
+    Me,
+    Peer(Arc<Peer>),
+    Unknown,
+}
+
+/// Why a blocking command ended without a reply.
 #[derive(Debug)]
-pub struct Gone;
+pub enum Gone {
+    /// The client left before it was served.
+    Left,
+    /// (internal) This node became the leader while forwarding: block here.
+    NowLeader,
+}
 
 impl Node {
     /// Opens the store and the Raft log, starts Raft, its RPC listener and the background tasks,
@@ -213,7 +225,13 @@ impl Node {
         tokio::pin!(gone);
         loop {
             if !self.is_leader() {
-                return self.forward_blocking(db, keys, attempt, deadline, gone).await;
+                match self
+                    .forward_blocking(db, keys, attempt.clone(), deadline, gone.as_mut())
+                    .await
+                {
+                    Err(Gone::NowLeader) => continue,
+                    r => return r,
+                }
             }
             let w = self.blocking.waiter(db, keys, attempt.clone());
             let guard = UnblockOnDrop {
@@ -259,7 +277,7 @@ impl Node {
                     _ = &mut gone => {
                         guard.disarm();
                         self.unblock(&w).await;
-                        return Err(Gone);
+                        return Err(Gone::Left);
                     }
                 }
             }
@@ -290,8 +308,11 @@ impl Node {
         mut gone: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
     ) -> Result<Response, Gone> {
         loop {
-            let Some(peer) = self.leader_peer(writer_leader_wait()).await else {
-                return Ok(Response::Error(writer::cluster_down()));
+            let peer = match self.find_leader(writer_leader_wait()).await {
+                Leader::Peer(p) => p,
+                // We lead now: the caller blocks here instead.
+                Leader::Me => return Err(Gone::NowLeader),
+                Leader::Unknown => return Ok(Response::Error(writer::cluster_down())),
             };
             let timeout_ms = match deadline {
                 None => None,
@@ -326,7 +347,7 @@ impl Node {
                         }
                     }
                 }
-                _ = &mut gone => return Err(Gone),
+                _ = &mut gone => return Err(Gone::Left),
             }
         }
     }
@@ -395,22 +416,30 @@ impl Node {
         }
     }
 
-    /// A connection to the leader, waiting up to `wait` for one to be elected.
-    async fn leader_peer(&self, wait: Duration) -> Option<Arc<Peer>> {
+    /// Who leads, waiting up to `wait` for a leader to be elected.
+    async fn find_leader(&self, wait: Duration) -> Leader {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            if let Some(id) = self.leader_id() {
-                if id != self.id {
-                    let addr = self.raft.metrics().borrow_watched().membership_config.get_node(&id).map(|n| n.raft_addr.clone());
+            match self.leader_id() {
+                Some(id) if id == self.id => return Leader::Me,
+                Some(id) => {
+                    let addr = self
+                        .raft
+                        .metrics()
+                        .borrow_watched()
+                        .membership_config
+                        .get_node(&id)
+                        .map(|n| n.raft_addr.clone());
                     if let Some(addr) = addr {
-                        return Some(self.peer(&addr));
+                        return Leader::Peer(self.peer(&addr));
                     }
                 }
+                None => {}
             }
             if tokio::time::Instant::now() >= deadline {
-                return None;
+                return Leader::Unknown;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::rpc::{Reply, Request};
 use super::writer;
-use super::Node;
+use super::{Leader, Node};
 use crate::command::CommandError;
 
 const BARRIER_TIMEOUT: Duration = Duration::from_secs(2);
@@ -61,20 +61,21 @@ impl ReadGate {
 
 /// One read barrier.
 pub async fn barrier(node: &Node) -> Result<(), CommandError> {
-    if node.is_leader() {
-        return match tokio::time::timeout(
-            BARRIER_TIMEOUT,
-            node.raft.ensure_linearizable(ReadPolicy::LeaseRead),
-        )
-        .await
-        {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(writer::try_again(e)),
-            Err(_) => Err(writer::cluster_down()),
-        };
-    }
-    let Some(peer) = node.leader_peer(Duration::from_millis(1500)).await else {
-        return Err(writer::cluster_down());
+    let peer = match node.find_leader(Duration::from_millis(1500)).await {
+        Leader::Me => {
+            return match tokio::time::timeout(
+                BARRIER_TIMEOUT,
+                node.raft.ensure_linearizable(ReadPolicy::LeaseRead),
+            )
+            .await
+            {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(writer::try_again(e)),
+                Err(_) => Err(writer::cluster_down()),
+            };
+        }
+        Leader::Peer(p) => p,
+        Leader::Unknown => return Err(writer::cluster_down()),
     };
     let index = match peer.call(&Request::ReadIndex, Some(BARRIER_TIMEOUT)).await {
         Ok(Reply::Index(i)) => i,

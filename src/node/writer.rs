@@ -16,7 +16,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::raft_types::{Batch, TypeConfig};
 use super::rpc::{Reply, Request as PeerRequest};
-use super::Node;
+use super::network::CallError;
+use super::{Leader, Node};
 use crate::command::{Command, CommandError, Response};
 
 /// Most commands in one log entry.
@@ -116,7 +117,7 @@ async fn run(node: Arc<Node>, mut rx: mpsc::Receiver<Request>, done: mpsc::Unbou
             if forwarded {
                 distribute(waiting, Err(try_again("this node is no longer the leader")));
             } else {
-                forward(&node, cmds, waiting).await;
+                forward(&node, cmds, waiting);
             }
             continue;
         }
@@ -133,19 +134,42 @@ async fn run(node: Arc<Node>, mut rx: mpsc::Receiver<Request>, done: mpsc::Unbou
     }
 }
 
-/// Sends a follower's batch to the leader and answers its clients when the leader does.
-async fn forward(node: &Arc<Node>, cmds: Vec<Command>, waiting: Waiting) {
-    let Some(peer) = node.leader_peer(LEADER_WAIT).await else {
-        distribute(waiting, Err(cluster_down()));
-        return;
-    };
+/// Sends a follower's batch to the leader and answers its clients when the leader does. While
+/// there is no leader, or the known one cannot be reached (the request certainly not delivered),
+/// it keeps trying for a while; if this node becomes the leader meanwhile, it proposes the batch
+/// itself.
+fn forward(node: &Arc<Node>, cmds: Vec<Command>, waiting: Waiting) {
+    let node = node.clone();
     tokio::spawn(async move {
-        let r = match peer.call(&PeerRequest::Write(cmds), Some(FORWARD_TIMEOUT)).await {
-            Ok(Reply::Responses(r)) => Ok(r),
-            Ok(Reply::Failed(e)) => Err(CommandError::Other(e)),
-            Ok(_) => Err(try_again("unexpected reply from the leader")),
-            Err(e) => Err(try_again(e)),
-        };
-        distribute(waiting, r);
+        let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match node.find_leader(left).await {
+                Leader::Me => {
+                    let r = node.submit(cmds, false).await;
+                    distribute(waiting, Ok(r));
+                    return;
+                }
+                Leader::Unknown => {
+                    distribute(waiting, Err(cluster_down()));
+                    return;
+                }
+                Leader::Peer(peer) => {
+                    let r = match peer.call(&PeerRequest::Write(cmds.clone()), Some(FORWARD_TIMEOUT)).await {
+                        Ok(Reply::Responses(r)) => Ok(r),
+                        Ok(Reply::Failed(e)) => Err(CommandError::Other(e)),
+                        Ok(_) => Err(try_again("unexpected reply from the leader")),
+                        Err(CallError::Unreachable(..)) if tokio::time::Instant::now() < deadline => {
+                            // Never sent: safe to try again, through whoever leads next.
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            continue;
+                        }
+                        Err(e) => Err(try_again(e)),
+                    };
+                    distribute(waiting, r);
+                    return;
+                }
+            }
+        }
     });
 }
