@@ -291,6 +291,7 @@ class ServerProcess:
         self.host = "127.0.0.1"
         self.port = None
         self.admin_port = None
+        self.raft_port = None
         self.proc = None
         self.starts = 0
         self.target = target_name()
@@ -317,6 +318,7 @@ class ServerProcess:
         argv = [exe, "serve", "--data-dir", self.data_dir,
                 "--resp-addr", f"{self.host}:{self.port}",
                 "--admin-addr", f"{self.host}:{self.admin_port}",
+                "--raft-addr", f"{self.host}:{self.raft_port}",
                 "--fsync", self.fsync]
         if self.memory:
             argv.append("--memory")
@@ -344,6 +346,9 @@ class ServerProcess:
                 self.admin_port = free_port()
                 while self.admin_port == self.port:
                     self.admin_port = free_port()
+                self.raft_port = free_port()
+                while self.raft_port in (self.port, self.admin_port):
+                    self.raft_port = free_port()
             self.starts += 1
             log = open(self.log_path, "wb")
             self.proc = subprocess.Popen(self._argv(), stdout=log, stderr=subprocess.STDOUT,

@@ -36,6 +36,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let admin_listener = TcpListener::bind(config.admin.addr)
         .await
         .with_context(|| format!("binding admin HTTP on {}", config.admin.addr))?;
+    // Members advertise the addresses actually bound (a port may have been 0).
+    let mut config = config;
+    config.resp.addr = resp_listener.local_addr()?;
+    config.admin.addr = admin_listener.local_addr()?;
     let node = Node::start(config).await?;
     let running = Running {
         resp_addr: resp_listener.local_addr()?,

@@ -90,7 +90,11 @@ fn route(node: &Node, handle: &PrometheusHandle, req: &Request<Incoming>) -> Res
         },
         "/cluster" => match serde_json::to_string_pretty(&node.cluster_status()) {
             Ok(body) => reply(StatusCode::OK, "application/json", body + "\n"),
-            Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.to_string()),
+            Err(e) => reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                e.to_string(),
+            ),
         },
         _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
     }

@@ -161,6 +161,24 @@ pub fn decode_element(k: &[u8]) -> Option<(u64, i64)> {
     Some((version, unordered(k[8..].try_into().ok()?)))
 }
 
+/// `04 seq`: a blocked client.
+pub fn waiter(seq: u64) -> [u8; 9] {
+    let mut k = [WAITER; 9];
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub fn waiter_prefix() -> [u8; 1] {
+    [WAITER]
+}
+
+pub fn decode_waiter(k: &[u8]) -> Option<u64> {
+    match k {
+        [WAITER, seq @ ..] => Some(u64::from_be_bytes(seq.try_into().ok()?)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,23 +222,5 @@ mod tests {
         assert!(a < b && b < c);
         assert_eq!(decode_element(&a), Some((7, -3)));
         assert!(a.starts_with(&version_prefix(7)));
-    }
-}
-
-/// `04 seq`: a blocked client.
-pub fn waiter(seq: u64) -> [u8; 9] {
-    let mut k = [WAITER; 9];
-    k[1..].copy_from_slice(&seq.to_be_bytes());
-    k
-}
-
-pub fn waiter_prefix() -> [u8; 1] {
-    [WAITER]
-}
-
-pub fn decode_waiter(k: &[u8]) -> Option<u64> {
-    match k {
-        [WAITER, seq @ ..] => Some(u64::from_be_bytes(seq.try_into().ok()?)),
-        _ => None,
     }
 }

@@ -58,7 +58,8 @@ impl Waiters {
         let mut w = Waiters::default();
         for kv in meta.prefix(keys::waiter_prefix()) {
             let (k, v) = kv.into_inner()?;
-            let seq = keys::decode_waiter(&k).ok_or_else(|| anyhow::anyhow!("corrupt waiter key"))?;
+            let seq =
+                keys::decode_waiter(&k).ok_or_else(|| anyhow::anyhow!("corrupt waiter key"))?;
             let rec: Record = bincode::deserialize(&v)?;
             w.insert(seq, rec);
         }
@@ -197,7 +198,12 @@ impl Engine {
                     break;
                 };
                 if !matches!(r, Response::Error(_)) {
-                    keys.extend(rec.attempt.pushed_keys().into_iter().map(|(db, k)| (db, k.clone())));
+                    keys.extend(
+                        rec.attempt
+                            .pushed_keys()
+                            .into_iter()
+                            .map(|(db, k)| (db, k.clone())),
+                    );
                 }
                 served.push(Served {
                     owner: rec.owner,

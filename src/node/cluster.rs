@@ -147,7 +147,14 @@ impl Node {
         if !self.is_leader() {
             return self.ask_leader(Request::Join { id, info }).await;
         }
-        let voters: BTreeSet<NodeId> = self.raft.metrics().borrow_watched().membership_config.membership().voter_ids().collect();
+        let voters: BTreeSet<NodeId> = self
+            .raft
+            .metrics()
+            .borrow_watched()
+            .membership_config
+            .membership()
+            .voter_ids()
+            .collect();
         if voters.contains(&id) {
             // A member asks to join only with an empty data directory: its data was wiped. Its
             // log going back to nothing would otherwise stop replication to it as a bug; here it
@@ -173,7 +180,12 @@ impl Node {
         if !self.is_leader() {
             return self.ask_leader(Request::Remove { id }).await;
         }
-        let m = self.raft.metrics().borrow_watched().membership_config.clone();
+        let m = self
+            .raft
+            .metrics()
+            .borrow_watched()
+            .membership_config
+            .clone();
         if m.membership().get_node(&id).is_none() {
             return Err("ERR Unknown node".into());
         }
@@ -211,7 +223,11 @@ impl Node {
         let matched: BTreeMap<NodeId, Option<u64>> = m
             .replication
             .as_ref()
-            .map(|r| r.iter().map(|(id, l)| (*id, l.as_ref().map(|l| l.index))).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|(id, l)| (*id, l.as_ref().map(|l| l.index)))
+                    .collect()
+            })
             .unwrap_or_default();
         let last = m.last_log_index.unwrap_or(0);
         let members = membership
@@ -295,9 +311,9 @@ fn refresh(node: &Node) -> openraft::RaftMetrics<super::raft_types::TypeConfig> 
     let lease = node.config.cluster.election_timeout_ms * 3 / 2;
     let cut_off = m.state == ServerState::Leader
         && !sole
-        && m.last_quorum_acked.as_ref().is_none_or(|at| {
-            openraft::Instant::elapsed(&**at) > Duration::from_millis(lease)
-        });
+        && m.last_quorum_acked
+            .as_ref()
+            .is_none_or(|at| openraft::Instant::elapsed(&**at) > Duration::from_millis(lease));
     let leader = if cut_off { None } else { m.current_leader };
     node.leader.store(leader.unwrap_or(0), Ordering::Release);
     node.sole_voter.store(sole, Ordering::Release);
@@ -325,8 +341,11 @@ pub async fn watch_metrics(node: Arc<Node>) {
             last_leader = m.current_leader;
         }
         metrics::gauge!("trident_raft_term").set(m.current_term as f64);
-        metrics::gauge!("trident_raft_is_leader")
-            .set(if m.state == ServerState::Leader { 1.0 } else { 0.0 });
+        metrics::gauge!("trident_raft_is_leader").set(if m.state == ServerState::Leader {
+            1.0
+        } else {
+            0.0
+        });
         metrics::gauge!("trident_raft_commit_index")
             .set(m.cluster_committed.as_ref().map_or(0, |l| l.index) as f64);
         metrics::gauge!("trident_raft_applied_index")

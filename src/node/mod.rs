@@ -28,8 +28,8 @@ pub use blocking::{Blocking, Outcome, Waiter};
 pub use cluster::{ClusterStatus, MemberStatus};
 use log_store::{Durability, LogStore};
 use network::Peer;
-pub use raft_types::{NodeId, NodeInfo};
 use raft_types::Raft;
+pub use raft_types::{NodeId, NodeInfo};
 
 /// Requests queued for the writer before senders wait: bounds memory under overload.
 const WRITE_QUEUE: usize = 8192;
@@ -121,13 +121,19 @@ impl Node {
         let spool = root.join("raft").join("incoming");
         std::fs::create_dir_all(&spool)?;
         let blocking = Arc::new(Blocking::default());
+        let listener = tokio::net::TcpListener::bind(config.cluster.raft_addr)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("binding Raft RPC on {}: {e}", config.cluster.raft_addr)
+            })?;
         let id = config.cluster.node_id;
         let info = NodeInfo {
-            raft_addr: config.cluster.raft_addr.to_string(),
+            raft_addr: listener.local_addr()?.to_string(),
             resp_addr: config.resp.addr.to_string(),
             admin_addr: config.admin.addr.to_string(),
         };
-        let sm = state_machine::StateMachine::new(engine.clone(), blocking.clone(), id, spool.clone());
+        let sm =
+            state_machine::StateMachine::new(engine.clone(), blocking.clone(), id, spool.clone());
         let raft = Raft::new(
             id,
             Arc::new(cluster::raft_config(&config.cluster)?),
@@ -136,9 +142,6 @@ impl Node {
             sm,
         )
         .await?;
-        let listener = tokio::net::TcpListener::bind(config.cluster.raft_addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("binding Raft RPC on {}: {e}", config.cluster.raft_addr))?;
         let (writes, rx) = mpsc::channel(WRITE_QUEUE);
         let node = Arc::new(Node {
             id,
@@ -314,10 +317,10 @@ impl Node {
                 Leader::Me => return Err(Gone::NowLeader),
                 Leader::Unknown => return Ok(Response::Error(writer::cluster_down())),
             };
-            let timeout_ms = match deadline {
-                None => None,
-                Some(d) => Some(d.saturating_duration_since(tokio::time::Instant::now()).as_millis() as u64),
-            };
+            let timeout_ms = deadline.map(|d| {
+                d.saturating_duration_since(tokio::time::Instant::now())
+                    .as_millis() as u64
+            });
             let req = rpc::Request::Block {
                 db,
                 keys: keys.to_vec(),
@@ -456,7 +459,8 @@ impl Node {
         let engine = self.engine.clone();
         let log = self.log.clone();
         let r = tokio::task::spawn_blocking(move || {
-            log.sync().map_err(|e| CommandError::Storage(e.to_string()))?;
+            log.sync()
+                .map_err(|e| CommandError::Storage(e.to_string()))?;
             engine.sync()
         })
         .await

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use openraft::errors::{NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable};
 use openraft::network::{RPCOption, RaftNetworkFactory, RaftNetworkV2};
-use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
+};
 use openraft::OptionalSend;
 use parking_lot::Mutex;
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
@@ -150,7 +152,10 @@ impl Peer {
         }
         if let (Some(until), _) = *self.backoff.lock() {
             if Instant::now() < until {
-                return Err(CallError::Unreachable(self.addr.clone(), "backing off".into()));
+                return Err(CallError::Unreachable(
+                    self.addr.clone(),
+                    "backing off".into(),
+                ));
             }
         }
         match Conn::open(&self.addr).await {
@@ -192,7 +197,6 @@ impl Peer {
     pub async fn call(&self, req: &Request, timeout: Option<Duration>) -> Result<Reply, CallError> {
         self.send(req).await?.reply(timeout).await
     }
-
 }
 
 /// Tells the peer to stop working on a request if its caller stops waiting (a blocked client
@@ -251,20 +255,33 @@ fn rpc_error(e: CallError) -> RPCError<TypeConfig> {
 }
 
 fn unexpected(target: NodeId) -> RPCError<TypeConfig> {
-    RPCError::Network(NetworkError::from_string(format!("unexpected reply from node {target}")))
+    RPCError::Network(NetworkError::from_string(format!(
+        "unexpected reply from node {target}"
+    )))
 }
 
 impl RaftClient {
-    async fn snapshot(&mut self, vote: Vote, snapshot: openraft::alias::SnapshotOf<TypeConfig, SnapshotData>, ttl: Duration) -> Result<SnapshotResponse<TypeConfig>, RPCError<TypeConfig>> {
+    async fn snapshot(
+        &mut self,
+        vote: Vote,
+        snapshot: openraft::alias::SnapshotOf<TypeConfig, SnapshotData>,
+        ttl: Duration,
+    ) -> Result<SnapshotResponse<TypeConfig>, RPCError<TypeConfig>> {
         let SnapshotData::Export(export) = snapshot.snapshot else {
-            return Err(RPCError::Network(NetworkError::from_string("only local snapshots can be sent")));
+            return Err(RPCError::Network(NetworkError::from_string(
+                "only local snapshots can be sent",
+            )));
         };
         let ack = |r: Reply| match r {
             Reply::Ack => Ok(()),
             Reply::Failed(e) => Err(RPCError::Network(NetworkError::from_string(e))),
             _ => Err(unexpected(self.target)),
         };
-        ack(self.peer.call(&Request::SnapshotBegin, Some(ttl)).await.map_err(rpc_error)?)?;
+        ack(self
+            .peer
+            .call(&Request::SnapshotBegin, Some(ttl))
+            .await
+            .map_err(rpc_error)?)?;
         let mut export = export;
         loop {
             let (back, chunk) = tokio::task::spawn_blocking(move || {
@@ -278,7 +295,11 @@ impl RaftClient {
             if chunk.is_empty() {
                 break;
             }
-            ack(self.peer.call(&Request::SnapshotChunk(chunk), Some(ttl)).await.map_err(rpc_error)?)?;
+            ack(self
+                .peer
+                .call(&Request::SnapshotChunk(chunk), Some(ttl))
+                .await
+                .map_err(rpc_error)?)?;
         }
         let end = Request::SnapshotEnd {
             vote,

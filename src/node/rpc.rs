@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use openraft::errors::RaftError;
-use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
+};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
@@ -34,7 +36,10 @@ pub enum Request {
     /// Starts spooling a snapshot on this connection.
     SnapshotBegin,
     SnapshotChunk(Vec<Record>),
-    SnapshotEnd { vote: Vote, meta: SnapshotMeta },
+    SnapshotEnd {
+        vote: Vote,
+        meta: SnapshotMeta,
+    },
     /// Client writes forwarded by a follower: the leader proposes them and returns the replies.
     Write(Vec<Command>),
     /// A blocking pop forwarded by a follower, answered once served or timed out.
@@ -48,8 +53,13 @@ pub enum Request {
     Cancel(u64),
     /// Confirms leadership and returns the log index a linearizable read must wait for.
     ReadIndex,
-    Join { id: NodeId, info: NodeInfo },
-    Remove { id: NodeId },
+    Join {
+        id: NodeId,
+        info: NodeInfo,
+    },
+    Remove {
+        id: NodeId,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -65,21 +75,30 @@ pub enum Reply {
     Failed(String),
 }
 
-pub async fn write_frame<W: tokio::io::AsyncWrite + Unpin>(w: &mut W, id: u64, payload: &[u8]) -> io::Result<()> {
+pub async fn write_frame<W: tokio::io::AsyncWrite + Unpin>(
+    w: &mut W,
+    id: u64,
+    payload: &[u8],
+) -> io::Result<()> {
     w.write_u32(payload.len() as u32 + 8).await?;
     w.write_u64(id).await?;
     w.write_all(payload).await
 }
 
 /// The next frame, or `None` at a clean end of stream.
-pub async fn read_frame<R: tokio::io::AsyncRead + Unpin>(r: &mut R) -> io::Result<Option<(u64, Vec<u8>)>> {
+pub async fn read_frame<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut R,
+) -> io::Result<Option<(u64, Vec<u8>)>> {
     let len = match r.read_u32().await {
         Ok(n) => n as usize,
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e),
     };
     if !(8..=MAX_FRAME).contains(&len) {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("bad frame length {len}")));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("bad frame length {len}"),
+        ));
     }
     let id = r.read_u64().await?;
     let mut buf = vec![0; len - 8];
@@ -112,7 +131,10 @@ pub fn read_chunk(r: &mut impl Read) -> io::Result<Option<Vec<Record>>> {
     }
     let len = u32::from_be_bytes(len) as usize;
     if len > MAX_FRAME {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "bad snapshot chunk"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "bad snapshot chunk",
+        ));
     }
     let mut buf = vec![0; len];
     r.read_exact(&mut buf)?;
@@ -232,7 +254,8 @@ async fn serve_conn(node: Arc<Node>, stream: TcpStream, conn_no: u64) -> io::Res
                 let tx = tx.clone();
                 let task = tokio::spawn(async move {
                     let deadline = timeout_ms.and_then(|ms| {
-                        tokio::time::Instant::now().checked_add(std::time::Duration::from_millis(ms))
+                        tokio::time::Instant::now()
+                            .checked_add(std::time::Duration::from_millis(ms))
                     });
                     let r = node
                         .run_blocking(db, &keys, attempt, deadline, std::future::pending())

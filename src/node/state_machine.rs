@@ -155,11 +155,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     }
                     EntryPayload::Membership(m) => {
                         engine.apply_entry(&mut txn, term, index, 0, &[], &mut served);
-                        membership = Some(StoredMembership::new(Some(entry.log_id.clone()), m.clone()));
+                        membership = Some(StoredMembership::new(Some(entry.log_id), m.clone()));
                         BatchReply::default()
                     }
                 };
-                last = Some(entry.log_id.clone());
+                last = Some(entry.log_id);
                 pending.push((responder, reply));
                 if commands >= MAX_COMMANDS_PER_COMMIT {
                     commands = 0;
@@ -196,7 +196,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
     }
 
-    async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: SnapshotData) -> Result<(), io::Error> {
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: SnapshotData,
+    ) -> Result<(), io::Error> {
         let SnapshotData::File(path) = snapshot else {
             return Err(io_err("cannot install a snapshot of our own state"));
         };

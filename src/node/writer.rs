@@ -14,9 +14,9 @@ use std::time::Duration;
 use openraft::raft::responder::ProgressResponder;
 use tokio::sync::{mpsc, oneshot};
 
+use super::network::CallError;
 use super::raft_types::{Batch, TypeConfig};
 use super::rpc::{Reply, Request as PeerRequest};
-use super::network::CallError;
 use super::{Leader, Node};
 use crate::command::{Command, CommandError, Response};
 
@@ -84,7 +84,11 @@ fn distribute(waiting: Waiting, replies: Result<Vec<Response>, CommandError>) {
     }
 }
 
-async fn run(node: Arc<Node>, mut rx: mpsc::Receiver<Request>, done: mpsc::UnboundedSender<(Completion, Waiting)>) {
+async fn run(
+    node: Arc<Node>,
+    mut rx: mpsc::Receiver<Request>,
+    done: mpsc::UnboundedSender<(Completion, Waiting)>,
+) {
     let batch_size = metrics::histogram!("trident_group_commit_batch_size");
     let mut last_now = 0i64;
     let mut held: Option<Request> = None;
@@ -125,7 +129,11 @@ async fn run(node: Arc<Node>, mut rx: mpsc::Receiver<Request>, done: mpsc::Unbou
         let now = super::now_ms().max(last_now);
         last_now = now;
         let (responder, rx_done) = ProgressResponder::<TypeConfig, _>::complete_only();
-        match node.raft.client_write_ff(Batch { now_ms: now, cmds }, Some(responder)).await {
+        match node
+            .raft
+            .client_write_ff(Batch { now_ms: now, cmds }, Some(responder))
+            .await
+        {
             Ok(()) => {
                 let _ = done.send((rx_done, waiting));
             }
@@ -155,11 +163,16 @@ fn forward(node: &Arc<Node>, cmds: Vec<Command>, waiting: Waiting) {
                     return;
                 }
                 Leader::Peer(peer) => {
-                    let r = match peer.call(&PeerRequest::Write(cmds.clone()), Some(FORWARD_TIMEOUT)).await {
+                    let r = match peer
+                        .call(&PeerRequest::Write(cmds.clone()), Some(FORWARD_TIMEOUT))
+                        .await
+                    {
                         Ok(Reply::Responses(r)) => Ok(r),
                         Ok(Reply::Failed(e)) => Err(CommandError::Other(e)),
                         Ok(_) => Err(try_again("unexpected reply from the leader")),
-                        Err(CallError::Unreachable(..)) if tokio::time::Instant::now() < deadline => {
+                        Err(CallError::Unreachable(..))
+                            if tokio::time::Instant::now() < deadline =>
+                        {
                             // Never sent: safe to try again, through whoever leads next.
                             tokio::time::sleep(Duration::from_millis(20)).await;
                             continue;

@@ -100,10 +100,7 @@ fn info(s: &ClusterStatus) -> String {
         ("cluster_stats_messages_received", "0".into()),
         ("total_cluster_links_buffer_limit_exceeded", "0".into()),
     ];
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}:{v}\r\n"))
-        .collect()
+    fields.iter().map(|(k, v)| format!("{k}:{v}\r\n")).collect()
 }
 
 /// Members with the leader first, as Redis lists a shard's master before its replicas.
@@ -124,7 +121,11 @@ fn nodes(s: &ClusterStatus) -> String {
         }
         let is_master = Some(m.id) == s.leader;
         flags.push(if is_master { "master" } else { "slave" });
-        let master = if is_master { "-".to_string() } else { leader.clone() };
+        let master = if is_master {
+            "-".to_string()
+        } else {
+            leader.clone()
+        };
         let slots = if is_master { " 0-16383" } else { "" };
         out.push_str(&format!(
             "{} {}@{} {} {} 0 0 {} connected{}\n",

@@ -63,7 +63,9 @@ pub enum Action {
 }
 
 pub type AsyncFn = Box<
-    dyn FnOnce(std::sync::Arc<crate::node::Node>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
+    dyn FnOnce(
+            std::sync::Arc<crate::node::Node>,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
         + Send,
 >;
 

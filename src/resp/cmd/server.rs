@@ -125,7 +125,10 @@ fn replication_fields(node: &crate::node::Node) -> Vec<(&'static str, String)> {
         let replicas: Vec<_> = s.members.iter().filter(|m| m.id != s.node_id).collect();
         f.push(("connected_slaves", replicas.len().to_string()));
         for (i, m) in replicas.iter().enumerate() {
-            let (ip, port) = m.resp_addr.rsplit_once(':').unwrap_or((m.resp_addr.as_str(), "0"));
+            let (ip, port) = m
+                .resp_addr
+                .rsplit_once(':')
+                .unwrap_or((m.resp_addr.as_str(), "0"));
             let name: &'static str = match i {
                 0 => "slave0",
                 1 => "slave1",
@@ -299,10 +302,7 @@ fn info_text(_: &Session, server: &Server, sections: &[String]) -> String {
         );
     }
     if want("replication") {
-        section(
-            "Replication",
-            replication_fields(node),
-        );
+        section("Replication", replication_fields(node));
     }
     if want("keyspace") {
         let mut fields = Vec::new();
