@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Starts the server (defaults: data in ./data, RESP on 127.0.0.1:6379, admin on :8080).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Prints the version.
     Version,
 }
@@ -72,7 +72,7 @@ fn main() -> anyhow::Result<()> {
             println!("trident {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
-        Cmd::Serve(args) => serve(args),
+        Cmd::Serve(args) => serve(*args),
     }
 }
 
