@@ -128,7 +128,7 @@ impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig {
             node_id: 1,
-            raft_addr: SocketAddr::from(([127, 0, 0, 1], 16379)),
+            raft_addr: SocketAddr::from(([127, 0, 0, 1], 7000)),
             join: String::new(),
             members: Vec::new(),
             snapshot_logs: 10_000,

@@ -133,8 +133,11 @@ impl LogStore {
     }
 
     /// Removes the entries from `from` to `to_inclusive`, oldest first, in bounded batches.
+    /// Each batch resumes where the last one stopped: restarting at `from` would walk the
+    /// tombstones just written again, every batch.
     fn remove_range(&self, from: u64, to_inclusive: u64) -> io::Result<()> {
-        loop {
+        let mut from = from;
+        while from <= to_inclusive {
             let keys: Vec<_> = self
                 .log
                 .range(from.to_be_bytes()..=to_inclusive.to_be_bytes())
@@ -142,15 +145,22 @@ impl LogStore {
                 .map(|g| g.key().map(|k| k.to_vec()))
                 .collect::<Result<_, _>>()
                 .map_err(io_err)?;
-            if keys.is_empty() {
+            let Some(last) = keys.last() else {
                 return Ok(());
-            }
+            };
+            let last = u64::from_be_bytes(
+                last.as_slice()
+                    .try_into()
+                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad log key"))?,
+            );
             let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
             for k in keys {
                 batch.remove(&self.log, k);
             }
             batch.commit().map_err(io_err)?;
+            from = last.saturating_add(1);
         }
+        Ok(())
     }
 }
 
@@ -285,7 +295,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn purge(&mut self, log_id: LogId) -> Result<(), io::Error> {
         // Entries at or before the purged id are ignored from now on, so writing it first keeps
         // the log without holes even if the deletions below are cut short.
+        let from = self
+            .get_state::<LogId>(PURGED)?
+            .map_or(0, |p| p.index.saturating_add(1));
         self.put_state(PURGED, &log_id)?;
-        self.remove_range(0, log_id.index)
+        self.remove_range(from, log_id.index)
     }
 }

@@ -12,6 +12,9 @@ use openraft::network::{RPCOption, RaftNetworkFactory, RaftNetworkV2};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
+use futures_util::StreamExt;
+use openraft::base::{BoxFuture, BoxStream};
+use openraft::raft::StreamAppendResult;
 use openraft::OptionalSend;
 use parking_lot::Mutex;
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
@@ -19,7 +22,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::raft_types::{NodeId, NodeInfo, TypeConfig, Vote};
+use super::raft_types::{LogId, NodeId, NodeInfo, TypeConfig, Vote};
 use super::rpc::{self, Reply, Request};
 use super::state_machine::SnapshotData;
 
@@ -236,7 +239,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     async fn new_client(&mut self, target: NodeId, node: &NodeInfo) -> RaftClient {
         RaftClient {
             target,
-            peer: Peer::new(node.raft_addr.clone()),
+            peer: Arc::new(Peer::new(node.raft_addr.clone())),
         }
     }
 }
@@ -244,8 +247,11 @@ impl RaftNetworkFactory<TypeConfig> for Network {
 /// Replication to one target over its own connection.
 pub struct RaftClient {
     target: NodeId,
-    peer: Peer,
+    peer: Arc<Peer>,
 }
+
+/// AppendEntries sent ahead of their replies when replicating: at most this many in flight.
+const PIPELINE_DEPTH: usize = 64;
 
 fn rpc_error(e: CallError) -> RPCError<TypeConfig> {
     match e {
@@ -315,6 +321,61 @@ impl RaftClient {
 
 impl RaftNetworkV2<TypeConfig> for RaftClient {
     type SnapshotData = SnapshotData;
+
+    /// Pipelined replication: requests are written to the connection as openraft produces them,
+    /// without waiting for the previous reply; the follower handles them in order and the
+    /// replies come back in order. Stops at the first failure, conflict or partial success.
+    fn stream_append<'s, S>(
+        &'s mut self,
+        mut input: S,
+        option: RPCOption,
+    ) -> BoxFuture<'s, Result<BoxStream<'s, Result<StreamAppendResult<TypeConfig>, RPCError<TypeConfig>>>, RPCError<TypeConfig>>>
+    where
+        S: futures_util::Stream<Item = AppendEntriesRequest<TypeConfig>> + OptionalSend + Unpin + 'static,
+    {
+        let peer = self.peer.clone();
+        let ttl = option.hard_ttl();
+        Box::pin(async move {
+            let (tx, rx) = mpsc::channel::<Result<(Call, Option<LogId>, Option<LogId>), CallError>>(PIPELINE_DEPTH);
+            tokio::spawn(async move {
+                while let Some(req) = input.next().await {
+                    let prev = req.prev_log_id;
+                    let last = req.entries.last().map(|e| e.log_id).or(prev);
+                    let sent = peer.send(&Request::Append(req)).await;
+                    let failed = sent.is_err();
+                    if tx.send(sent.map(|c| (c, prev, last))).await.is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            let replies = futures_util::stream::unfold(Some(rx), move |state| async move {
+                let mut rx = state?;
+                let (call, prev, last) = match rx.recv().await? {
+                    Ok(x) => x,
+                    Err(e) => return Some((Err(rpc_error(e)), None)),
+                };
+                match call.reply(Some(ttl)).await {
+                    Ok(Reply::Append(Ok(resp))) => {
+                        let go_on = match &resp {
+                            AppendEntriesResponse::Success => true,
+                            AppendEntriesResponse::PartialSuccess(p) => *p == last,
+                            _ => false,
+                        };
+                        let r = resp.into_stream_result(prev, last);
+                        let go_on = go_on && r.is_ok();
+                        Some((Ok(r), go_on.then_some(rx)))
+                    }
+                    Ok(Reply::Append(Err(e))) => {
+                        Some((Err(RPCError::Network(NetworkError::from_string(e))), None))
+                    }
+                    Ok(_) => Some((Err(unexpected(0)), None)),
+                    Err(e) => Some((Err(rpc_error(e)), None)),
+                }
+            });
+            let replies: BoxStream<'s, _> = Box::pin(replies);
+            Ok(replies)
+        })
+    }
 
     async fn append_entries(
         &mut self,
