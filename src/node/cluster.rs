@@ -320,9 +320,11 @@ fn refresh(node: &Node) -> openraft::RaftMetrics<super::raft_types::TypeConfig> 
     m
 }
 
-/// Follows openraft's metrics: keeps the cached leader current and exports the gauges.
+/// Follows openraft's metrics: keeps the cached leader current and exports the gauges. It wakes
+/// on a change of leader, state or membership (openraft's server metrics, which do not change
+/// with every entry) and on a timer, never once per log entry.
 pub async fn watch_metrics(node: Arc<Node>) {
-    let mut rx = node.raft.metrics();
+    let mut rx = node.raft.server_metrics();
     let mut last_leader = None;
     for c in [
         "trident_raft_leader_changes_total",
@@ -351,7 +353,8 @@ pub async fn watch_metrics(node: Arc<Node>) {
         metrics::gauge!("trident_raft_applied_index")
             .set(m.last_applied.as_ref().map_or(0, |l| l.index) as f64);
         metrics::gauge!("trident_raft_last_log_index").set(m.last_log_index.unwrap_or(0) as f64);
-        // Also on a timer: the leader's quorum lease runs out without any metric changing.
+        // Also on a timer: indexes move, and a leader's quorum lease runs out, without any
+        // server metric changing.
         tokio::select! {
             r = rx.changed() => if r.is_err() { return },
             _ = tokio::time::sleep(Duration::from_millis(100)) => {}

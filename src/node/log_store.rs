@@ -8,6 +8,7 @@
 //! `appendfsync everysec`) and a timer fsyncs once a second. Votes are always fsync'd before
 //! `save_vote` returns: they are rare, and a forgotten vote could elect two leaders.
 
+use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use openraft::storage::{IOFlushed, RaftLogStorage};
 use openraft::{LogState, OptionalSend, RaftLogReader};
+use parking_lot::Mutex;
 
 use super::raft_types::{Entry, LogId, TypeConfig, Vote};
 use crate::config::Fsync;
@@ -67,6 +69,87 @@ pub struct LogStore {
     state: Keyspace,
     durability: Arc<Durability>,
     syncer: std::sync::mpsc::Sender<IOFlushed<TypeConfig>>,
+    recent: Arc<Mutex<Recent>>,
+}
+
+/// The newest entries, kept decoded: openraft reads every entry back from the log to apply it
+/// and to replicate it, usually right after appending it, and decoding it again from fjall would
+/// cost more than the copy.
+#[derive(Default)]
+struct Recent {
+    /// Entries with their encoded size.
+    entries: VecDeque<(Entry, usize)>,
+    bytes: usize,
+}
+
+/// At most this many entries, of at most this many encoded bytes, are kept in [`Recent`].
+const RECENT_ENTRIES: usize = 1024;
+const RECENT_BYTES: usize = 64 << 20;
+
+impl Recent {
+    fn first_index(&self) -> Option<u64> {
+        self.entries.front().map(|(e, _)| e.log_id.index)
+    }
+
+    fn push(&mut self, entry: Entry, size: usize) {
+        // Entries arrive in index order; anything else (after a truncation) starts afresh.
+        if let Some((last, _)) = self.entries.back() {
+            if last.log_id.index + 1 != entry.log_id.index {
+                self.entries.clear();
+                self.bytes = 0;
+            }
+        }
+        self.entries.push_back((entry, size));
+        self.bytes += size;
+        while self.entries.len() > RECENT_ENTRIES || self.bytes > RECENT_BYTES {
+            self.pop_front();
+        }
+    }
+
+    fn pop_front(&mut self) {
+        if let Some((_, size)) = self.entries.pop_front() {
+            self.bytes -= size;
+        }
+    }
+
+    /// The entries of `[start, end)` if all of them are here.
+    fn get(&self, start: u64, end: u64) -> Option<Vec<Entry>> {
+        let first = self.first_index()?;
+        let last = self.entries.back()?.0.log_id.index;
+        if start < first || end > last + 1 || start >= end {
+            return None;
+        }
+        let from = (start - first) as usize;
+        let to = (end - first) as usize;
+        Some(
+            self.entries
+                .range(from..to)
+                .map(|(e, _)| e.clone())
+                .collect(),
+        )
+    }
+
+    fn truncate_after(&mut self, index: Option<u64>) {
+        while self
+            .entries
+            .back()
+            .is_some_and(|(e, _)| index.is_none_or(|i| e.log_id.index > i))
+        {
+            if let Some((_, size)) = self.entries.pop_back() {
+                self.bytes -= size;
+            }
+        }
+    }
+
+    fn purge_upto(&mut self, index: u64) {
+        while self
+            .entries
+            .front()
+            .is_some_and(|(e, _)| e.log_id.index <= index)
+        {
+            self.pop_front();
+        }
+    }
 }
 
 fn io_err(e: impl std::fmt::Display) -> io::Error {
@@ -90,6 +173,7 @@ impl LogStore {
             state,
             durability,
             syncer,
+            recent: Arc::default(),
         })
     }
 
@@ -193,6 +277,16 @@ impl RaftLogReader<TypeConfig> for LogStore {
             Bound::Excluded(x) => x.saturating_add(1),
             Bound::Unbounded => 0,
         };
+        let end = match range.end_bound() {
+            Bound::Included(x) => Some(x.saturating_add(1)),
+            Bound::Excluded(x) => Some(*x),
+            Bound::Unbounded => None,
+        };
+        if let Some(end) = end {
+            if let Some(hit) = self.recent.lock().get(start, end) {
+                return Ok(hit);
+            }
+        }
         let mut out = Vec::new();
         for g in self.log.range(start.to_be_bytes()..) {
             let (k, v) = g.into_inner().map_err(io_err)?;
@@ -264,11 +358,20 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     {
         let started = Instant::now();
         let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
+        let mut appended = Vec::new();
         for entry in entries {
             let v = bincode::serialize(&entry).map_err(io_err)?;
+            let size = v.len();
             batch.insert(&self.log, entry.log_id.index.to_be_bytes(), v);
+            appended.push((entry, size));
         }
         batch.commit().map_err(io_err)?;
+        {
+            let mut recent = self.recent.lock();
+            for (e, size) in appended {
+                recent.push(e, size);
+            }
+        }
         metrics::histogram!("trident_raft_append_seconds").record(started.elapsed());
         if self.durability.get() == Fsync::Always {
             if let Err(std::sync::mpsc::SendError(cb)) = self.syncer.send(callback) {
@@ -284,6 +387,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> Result<(), io::Error> {
         // One batch: a truncation cut short must not leave a hole in the log. Only entries not
         // yet committed are ever truncated, so there are few.
+        self.recent
+            .lock()
+            .truncate_after(last_log_id.map(|l| l.index));
         let from = last_log_id.map_or(0, |l| l.index + 1);
         let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
         for g in self.log.range(from.to_be_bytes()..) {
@@ -299,6 +405,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .get_state::<LogId>(PURGED)?
             .map_or(0, |p| p.index.saturating_add(1));
         self.put_state(PURGED, &log_id)?;
+        self.recent.lock().purge_upto(log_id.index);
         self.remove_range(from, log_id.index)
     }
 }

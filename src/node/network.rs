@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use openraft::base::{BoxFuture, BoxStream};
 use openraft::errors::{NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable};
 use openraft::network::{RPCOption, RaftNetworkFactory, RaftNetworkV2};
+use openraft::raft::StreamAppendResult;
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
-use futures_util::StreamExt;
-use openraft::base::{BoxFuture, BoxStream};
-use openraft::raft::StreamAppendResult;
 use openraft::OptionalSend;
 use parking_lot::Mutex;
 use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
@@ -329,14 +329,25 @@ impl RaftNetworkV2<TypeConfig> for RaftClient {
         &'s mut self,
         mut input: S,
         option: RPCOption,
-    ) -> BoxFuture<'s, Result<BoxStream<'s, Result<StreamAppendResult<TypeConfig>, RPCError<TypeConfig>>>, RPCError<TypeConfig>>>
+    ) -> BoxFuture<
+        's,
+        Result<
+            BoxStream<'s, Result<StreamAppendResult<TypeConfig>, RPCError<TypeConfig>>>,
+            RPCError<TypeConfig>,
+        >,
+    >
     where
-        S: futures_util::Stream<Item = AppendEntriesRequest<TypeConfig>> + OptionalSend + Unpin + 'static,
+        S: futures_util::Stream<Item = AppendEntriesRequest<TypeConfig>>
+            + OptionalSend
+            + Unpin
+            + 'static,
     {
         let peer = self.peer.clone();
         let ttl = option.hard_ttl();
         Box::pin(async move {
-            let (tx, rx) = mpsc::channel::<Result<(Call, Option<LogId>, Option<LogId>), CallError>>(PIPELINE_DEPTH);
+            let (tx, rx) = mpsc::channel::<Result<(Call, Option<LogId>, Option<LogId>), CallError>>(
+                PIPELINE_DEPTH,
+            );
             tokio::spawn(async move {
                 while let Some(req) = input.next().await {
                     let prev = req.prev_log_id;
