@@ -27,6 +27,10 @@ pub fn raft_config(c: &ClusterConfig) -> anyhow::Result<openraft::Config> {
         snapshot_policy: SnapshotPolicy::LogsSinceLast(c.snapshot_logs.max(1)),
         max_in_snapshot_log_to_keep: (c.snapshot_logs / 2).min(1000),
         install_snapshot_timeout: 10_000,
+        // A member whose data directory was wiped comes back with an empty log. openraft treats
+        // a follower's log going backwards as a bug and stops replicating to it; for us it is an
+        // operation (wipe and rejoin), so the leader starts that member over from scratch.
+        allow_log_reversion: Some(true),
         ..Default::default()
     };
     Ok(config.validate()?)
