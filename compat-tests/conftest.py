@@ -525,13 +525,16 @@ def raw(srv, proto):
 
 
 def wait_until(pred, timeout=5.0, interval=0.02, msg="condition"):
+    """pred() until truthy (returned) or timeout (AssertionError; msg may be a callable, called
+    only on failure so that it can describe the state at that moment)."""
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
         if v:
             return v
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {msg}")
+            text = msg() if callable(msg) else msg
+            raise AssertionError(f"timed out after {timeout}s waiting for {text}")
         time.sleep(interval)
 
 

@@ -34,7 +34,7 @@ import urllib.request
 import pytest
 import redis
 
-from conftest import RespConn, _die_with_parent, is_redis, no_retry, trident_bin
+from conftest import RespConn, _die_with_parent, is_redis, no_retry, trident_bin, wait_until
 
 FSYNC = os.environ.get("TRIDENT_CLUSTER_FSYNC", "everysec")
 KEEP_TMP = os.environ.get("TRIDENT_KEEP_TMP") == "1"
@@ -96,16 +96,9 @@ def pick_port():
 
 
 def poll(pred, timeout, interval=0.05, msg="condition"):
-    """pred() until truthy (returned) or timeout (AssertionError; msg may be a callable)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            text = msg() if callable(msg) else msg
-            raise AssertionError(f"timed out after {timeout}s waiting for {text}")
-        time.sleep(interval)
+    """`wait_until` with the timeout first and a gentler interval: cluster conditions take
+    hundreds of milliseconds, and every probe is an HTTP or RESP round trip to a node."""
+    return wait_until(pred, timeout, interval, msg)
 
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)")
@@ -792,6 +785,12 @@ def mget_all(client, keys, chunk=500):
     return out
 
 
+def wrong_acked(client, acked):
+    """The acknowledged SETs `client` does not read back: (key, want, got)."""
+    got = mget_all(client, acked)
+    return [(k, v, got[k]) for k, v in acked.items() if got[k] != v]
+
+
 def verify_everywhere(cluster, acked, unknown=None, counters=None, nodes=None):
     """After waiting until every node has applied the leader's commit index, read with READONLY
     on each node (local reads): every acknowledged SET has exactly its value, an unknown-outcome
@@ -807,8 +806,7 @@ def verify_everywhere(cluster, acked, unknown=None, counters=None, nodes=None):
     for node in nodes:
         c = node.readonly_client(socket_timeout=30)
         try:
-            got = mget_all(c, acked)
-            bad = [(k, v, got[k]) for k, v in acked.items() if got[k] != v]
+            bad = wrong_acked(c, acked)
             if bad:
                 problems.append(f"node {node.id} (READONLY): {len(bad)} of {len(acked)} acknowledged SETs "
                                 f"missing or wrong, e.g. (key, want, got) {bad[:5]}")
@@ -832,8 +830,7 @@ def verify_everywhere(cluster, acked, unknown=None, counters=None, nodes=None):
     via = next((n for n in nodes if n.id != leader.id), leader)
     c = via.client(socket_timeout=30)
     try:
-        got = mget_all(c, acked)
-        bad = [(k, v, got[k]) for k, v in acked.items() if got[k] != v]
+        bad = wrong_acked(c, acked)
         if bad:
             problems.append(f"node {via.id} (linearizable): {len(bad)} acknowledged SETs missing or "
                             f"wrong, e.g. {bad[:5]}")

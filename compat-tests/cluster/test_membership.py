@@ -5,7 +5,7 @@ import time
 import pytest
 
 from conftest import Simple
-from .conftest import node_name, poll, verify_everywhere
+from .conftest import node_name, poll, verify_everywhere, wrong_acked
 
 pytestmark = pytest.mark.trident_only
 
@@ -27,12 +27,7 @@ def write_keys(client, prefix, n):
 def check_reads(node, expected, readonly):
     c = node.readonly_client(socket_timeout=30) if readonly else node.client(socket_timeout=30)
     try:
-        keys = list(expected)
-        got = {}
-        for i in range(0, len(keys), 500):
-            part = keys[i:i + 500]
-            got.update(zip(part, c.mget(part)))
-        bad = [(k, v, got[k]) for k, v in expected.items() if got[k] != v]
+        bad = wrong_acked(c, expected)
         assert not bad, (f"node {node.id} ({'READONLY' if readonly else 'linearizable'}): "
                          f"{len(bad)} of {len(expected)} keys missing or wrong, e.g. {bad[:5]}")
     finally:

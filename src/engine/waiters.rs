@@ -214,11 +214,6 @@ impl Engine {
         }
         seq
     }
-
-    /// Blocked clients in this replica's queue.
-    pub fn queued_waiters(&self) -> usize {
-        self.waiters.lock().len()
-    }
 }
 
 /// A newer term begins: every client blocked under an older leader is dropped, so that a push

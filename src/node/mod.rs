@@ -132,8 +132,7 @@ impl Node {
             resp_addr: config.resp.addr.to_string(),
             admin_addr: config.admin.addr.to_string(),
         };
-        let sm =
-            state_machine::StateMachine::new(engine.clone(), blocking.clone(), id, spool.clone());
+        let sm = state_machine::StateMachine::new(engine.clone(), blocking.clone(), id);
         let raft = Raft::new(
             id,
             Arc::new(cluster::raft_config(&config.cluster)?),
@@ -311,7 +310,7 @@ impl Node {
         mut gone: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
     ) -> Result<Response, Gone> {
         loop {
-            let peer = match self.find_leader(writer_leader_wait()).await {
+            let peer = match self.find_leader(writer::LEADER_WAIT).await {
                 Leader::Peer(p) => p,
                 // We lead now: the caller blocks here instead.
                 Leader::Me => return Err(Gone::NowLeader),
@@ -491,10 +490,6 @@ impl Node {
         }
         self.shutdown.notified().await;
     }
-}
-
-fn writer_leader_wait() -> Duration {
-    Duration::from_millis(1500)
 }
 
 /// The reply of a blocking command that timed out.

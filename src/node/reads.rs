@@ -61,7 +61,7 @@ impl ReadGate {
 
 /// One read barrier.
 pub async fn barrier(node: &Node) -> Result<(), CommandError> {
-    let peer = match node.find_leader(Duration::from_millis(1500)).await {
+    let peer = match node.find_leader(writer::LEADER_WAIT).await {
         Leader::Me => {
             return match tokio::time::timeout(
                 BARRIER_TIMEOUT,

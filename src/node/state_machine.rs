@@ -33,8 +33,6 @@ pub struct StateMachine {
     engine: Arc<Engine>,
     blocking: Arc<Blocking>,
     node_id: u64,
-    /// Where received snapshots are spooled.
-    spool: PathBuf,
 }
 
 fn io_err(e: impl std::fmt::Display) -> io::Error {
@@ -42,43 +40,37 @@ fn io_err(e: impl std::fmt::Display) -> io::Error {
 }
 
 impl StateMachine {
-    pub fn new(engine: Arc<Engine>, blocking: Arc<Blocking>, node_id: u64, spool: PathBuf) -> Self {
+    pub fn new(engine: Arc<Engine>, blocking: Arc<Blocking>, node_id: u64) -> Self {
         StateMachine {
             engine,
             blocking,
             node_id,
-            spool,
         }
-    }
-
-    fn applied(engine: &Engine) -> io::Result<(Option<LogId>, StoredMembership)> {
-        let applied = match engine.meta_record(keys::RAFT_APPLIED).map_err(io_err)? {
-            Some(v) => bincode::deserialize(&v).map_err(io_err)?,
-            None => None,
-        };
-        let membership = match engine.meta_record(keys::RAFT_MEMBERSHIP).map_err(io_err)? {
-            Some(v) => bincode::deserialize(&v).map_err(io_err)?,
-            None => StoredMembership::default(),
-        };
-        Ok((applied, membership))
     }
 }
 
-/// Reads the applied log id and membership a view holds.
-fn snapshot_meta(export: &Export) -> io::Result<SnapshotMeta> {
-    let last_log_id: Option<LogId> = match export.meta_record(keys::RAFT_APPLIED).map_err(io_err)? {
+/// The applied log id and membership recorded beside the data, read through `record` (the
+/// engine's current state, or a snapshot's view of it).
+fn applied_state(
+    record: impl Fn(&[u8]) -> Result<Option<Vec<u8>>, crate::command::CommandError>,
+) -> io::Result<SnapshotMeta> {
+    let last_log_id: Option<LogId> = match record(keys::RAFT_APPLIED).map_err(io_err)? {
         Some(v) => bincode::deserialize(&v).map_err(io_err)?,
         None => None,
     };
-    let last_membership: StoredMembership =
-        match export.meta_record(keys::RAFT_MEMBERSHIP).map_err(io_err)? {
-            Some(v) => bincode::deserialize(&v).map_err(io_err)?,
-            None => StoredMembership::default(),
-        };
+    let last_membership: StoredMembership = match record(keys::RAFT_MEMBERSHIP).map_err(io_err)? {
+        Some(v) => bincode::deserialize(&v).map_err(io_err)?,
+        None => StoredMembership::default(),
+    };
     Ok(SnapshotMeta {
         last_log_id,
         last_membership,
     })
+}
+
+/// Reads the applied log id and membership a view holds.
+fn snapshot_meta(export: &Export) -> io::Result<SnapshotMeta> {
+    applied_state(|k| export.meta_record(k))
 }
 
 pub struct SnapshotBuilder {
@@ -112,7 +104,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
-        Self::applied(&self.engine)
+        let m = applied_state(|k| self.engine.meta_record(k))?;
+        Ok((m.last_log_id, m.last_membership))
     }
 
     async fn apply<Strm>(&mut self, mut entries: Strm) -> Result<(), io::Error>
@@ -227,13 +220,6 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             meta,
             snapshot: SnapshotData::Export(Box::new(export)),
         }))
-    }
-}
-
-impl StateMachine {
-    /// A file to spool a snapshot being received into.
-    pub fn spool_path(&self) -> PathBuf {
-        self.spool.clone()
     }
 }
 

@@ -27,9 +27,9 @@ const MAX_BATCH: usize = 4096;
 /// commit, apply), so under load fewer, larger entries carry more commands per second, and two
 /// in flight keep the log append of one overlapping the apply of the other.
 const MAX_IN_FLIGHT: usize = 2;
-/// How long a write waits for a leader to be elected before the client is told the cluster is
-/// down.
-const LEADER_WAIT: Duration = Duration::from_millis(1500);
+/// How long a write, a read barrier or a blocking pop waits for a leader to be elected before
+/// the client is told the cluster is down.
+pub(super) const LEADER_WAIT: Duration = Duration::from_millis(1500);
 /// How long a follower waits for the leader to answer a forwarded write.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
 
