@@ -189,8 +189,8 @@ impl Engine {
         result.unwrap_or_else(Response::Error)
     }
 
-    /// Commits a batch: data, counts and the applied index land together, in the page cache;
-    /// [`Engine::sync`] makes them durable.
+    /// Commits a batch: data, counts and the applied index land together, in memory and the
+    /// journal's buffer; [`Engine::sync`] makes them durable.
     pub fn commit(&self, txn: Txn<'_>) -> Result<(), CommandError> {
         let (applied, counts) = txn.commit()?;
         for (db, (k, e)) in counts.iter().enumerate() {

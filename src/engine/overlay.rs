@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use fjall::{Database, Keyspace, OwnedWriteBatch, PersistMode};
+use fjall::{Database, Keyspace, OwnedWriteBatch};
 
 use crate::command::CommandError;
 
@@ -153,8 +153,9 @@ impl Overlay {
         Ok(out)
     }
 
-    /// Commits everything as one atomic fjall batch, written through to the OS (so a crashed
-    /// process loses nothing committed; fsync is the caller's business).
+    /// Commits everything as one atomic fjall batch, left in the journal's buffer: the Raft log
+    /// is the write-ahead log, so a batch the process dies with is applied again from the log on
+    /// restart. [`super::Engine::sync`] writes it out and fsyncs it before the log may be purged.
     pub fn commit(
         self,
         db: &Database,
@@ -164,7 +165,7 @@ impl Overlay {
         if self.entries.iter().all(BTreeMap::is_empty) {
             return Ok(());
         }
-        let mut batch: OwnedWriteBatch = db.batch().durability(Some(PersistMode::Buffer));
+        let mut batch: OwnedWriteBatch = db.batch().durability(None);
         let [meta_writes, list_writes] = self.entries;
         for (ks, writes) in [(meta, meta_writes), (lists, list_writes)] {
             for (key, value) in writes {

@@ -96,71 +96,77 @@ impl Waiters {
 }
 
 impl Engine {
-    /// Applies the commands of one log entry proposed in `term`, serving blocked clients as
-    /// pushes arrive; returns one reply per command and appends what happened to blocked
-    /// clients to `served`.
+    /// Applies the requests of one log entry proposed in `term`, serving blocked clients as
+    /// pushes arrive; returns, per request, one reply per command and appends what happened to
+    /// blocked clients to `served`.
     pub fn apply_entry(
         &self,
         txn: &mut Txn<'_>,
         term: u64,
         entry_index: u64,
         now_ms: i64,
-        cmds: &[Command],
+        requests: &[Vec<Command>],
         served: &mut Vec<Served>,
-    ) -> Vec<Response> {
+    ) -> Vec<Vec<Response>> {
         let mut waiters = self.waiters.lock();
         drop_older_terms(txn, &mut waiters, term, served);
         let mut seq = entry_index << ENTRY_SHIFT;
         let mut budget = MAX_SERVED_PER_ENTRY;
-        let mut out = Vec::with_capacity(cmds.len());
-        for cmd in cmds {
-            seq += 1;
-            let ctx = ApplyContext { index: seq, now_ms };
-            let (r, pushed) = match cmd {
-                Command::Block {
-                    owner,
-                    id,
-                    keys,
-                    attempt,
-                } => {
-                    let r = self.apply(txn, attempt, &ctx);
-                    if r.is_nil() {
-                        let rec = Record {
-                            owner: *owner,
-                            id: *id,
-                            term,
-                            keys: keys.clone(),
-                            attempt: (**attempt).clone(),
-                        };
-                        match bincode::serialize(&rec) {
-                            Ok(v) => {
-                                txn.put_meta(keys::waiter(seq).to_vec(), v);
-                                waiters.insert(seq, rec);
-                            }
-                            Err(e) => {
-                                out.push(Response::Error(CommandError::Storage(e.to_string())));
-                                continue;
+        let mut replies = Vec::with_capacity(requests.len());
+        for cmds in requests {
+            let mut out = Vec::with_capacity(cmds.len());
+            for cmd in cmds {
+                seq += 1;
+                let ctx = ApplyContext { index: seq, now_ms };
+                let (r, pushed) = match cmd {
+                    Command::Block {
+                        owner,
+                        id,
+                        keys,
+                        attempt,
+                    } => {
+                        let r = self.apply(txn, attempt, &ctx);
+                        if r.is_nil() {
+                            let rec = Record {
+                                owner: *owner,
+                                id: *id,
+                                term,
+                                keys: keys.clone(),
+                                attempt: (**attempt).clone(),
+                            };
+                            match bincode::serialize(&rec) {
+                                Ok(v) => {
+                                    txn.put_meta(keys::waiter(seq).to_vec(), v);
+                                    waiters.insert(seq, rec);
+                                }
+                                Err(e) => {
+                                    out.push(Response::Error(CommandError::Storage(e.to_string())));
+                                    continue;
+                                }
                             }
                         }
+                        (r, attempt.pushed_keys())
                     }
-                    (r, attempt.pushed_keys())
+                    Command::Unblock { owner, id } => {
+                        let removed = match waiters.by_client.get(&(*owner, *id)) {
+                            Some(&s) => waiters.remove(txn, s).is_some(),
+                            None => false,
+                        };
+                        (Response::Int(i64::from(removed)), Vec::new())
+                    }
+                    // Only a push can serve a blocked client: skip finding its keys when none waits.
+                    _ if waiters.len() == 0 => (self.apply(txn, cmd, &ctx), Vec::new()),
+                    _ => (self.apply(txn, cmd, &ctx), cmd.pushed_keys()),
+                };
+                if !matches!(r, Response::Error(_)) && !pushed.is_empty() && waiters.len() > 0 {
+                    let pushed = pushed.into_iter().map(|(db, k)| (db, k.clone())).collect();
+                    seq = self.serve(txn, &mut waiters, pushed, seq, now_ms, &mut budget, served);
                 }
-                Command::Unblock { owner, id } => {
-                    let removed = match waiters.by_client.get(&(*owner, *id)) {
-                        Some(&s) => waiters.remove(txn, s).is_some(),
-                        None => false,
-                    };
-                    (Response::Int(i64::from(removed)), Vec::new())
-                }
-                _ => (self.apply(txn, cmd, &ctx), cmd.pushed_keys()),
-            };
-            if !matches!(r, Response::Error(_)) && !pushed.is_empty() && waiters.len() > 0 {
-                let pushed = pushed.into_iter().map(|(db, k)| (db, k.clone())).collect();
-                seq = self.serve(txn, &mut waiters, pushed, seq, now_ms, &mut budget, served);
+                out.push(r);
             }
-            out.push(r);
+            replies.push(out);
         }
-        out
+        replies
     }
 
     /// Serves the clients blocked on `keys`, first blocked first, each served attempt taking the

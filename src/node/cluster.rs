@@ -123,7 +123,7 @@ impl Node {
     /// Serves what a peer asks on behalf of its clients.
     pub(super) async fn handle_peer_request(self: &Arc<Self>, req: Request) -> Reply {
         match req {
-            Request::Write(cmds) => Reply::Responses(self.submit(cmds, true).await),
+            Request::Write(requests) => Reply::Responses(self.submit_all(requests, true).await),
             Request::ReadIndex => {
                 if !self.is_leader() {
                     return Reply::Failed("TRYAGAIN not the leader".into());

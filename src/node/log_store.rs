@@ -13,11 +13,11 @@ use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use fjall::{CompressionType, Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use openraft::storage::{IOFlushed, RaftLogStorage};
 use openraft::{LogState, OptionalSend, RaftLogReader};
 use parking_lot::Mutex;
@@ -28,6 +28,15 @@ use crate::config::Fsync;
 const VOTE: &[u8] = b"vote";
 const PURGED: &[u8] = b"purged";
 const COMMITTED: &[u8] = b"committed";
+/// The first log index stored in the compact encoding (see [`LogStore::decode`]).
+const COMPACT_FROM: &[u8] = b"compact_from";
+
+/// How log entries are encoded: bincode with variable-length integers, which makes an entry of
+/// small commands about half the size of the fixed-width default (every length prefix is one
+/// byte instead of eight), and so halves what the log writes, keeps in memory and flushes.
+fn compact() -> impl bincode::Options {
+    bincode::DefaultOptions::new()
+}
 
 /// The fsync policy in force (CONFIG SET appendfsync changes it at run time) and whether anything
 /// was written since the last periodic fsync.
@@ -70,6 +79,11 @@ pub struct LogStore {
     durability: Arc<Durability>,
     syncer: std::sync::mpsc::Sender<IOFlushed<TypeConfig>>,
     recent: Arc<Mutex<Recent>>,
+    /// Where `append` encodes entries (each clone of the store has its own).
+    scratch: Vec<u8>,
+    /// Entries from this index on are in the compact encoding; older ones, written before it
+    /// existed, in bincode's fixed-width default.
+    compact_from: Arc<AtomicU64>,
 }
 
 /// The newest entries, kept decoded: openraft reads every entry back from the log to apply it
@@ -82,9 +96,12 @@ struct Recent {
     bytes: usize,
 }
 
-/// At most this many entries, of at most this many encoded bytes, are kept in [`Recent`].
-const RECENT_ENTRIES: usize = 1024;
-const RECENT_BYTES: usize = 64 << 20;
+/// At most this many entries, of at most this many encoded bytes, are kept in [`Recent`]: enough
+/// for the entries between append and apply and for followers that keep up. Few, because a
+/// decoded command holds on to the connection buffer it was parsed from: keeping many would keep
+/// every client's input buffers alive and make each connection allocate fresh ones.
+const RECENT_ENTRIES: usize = 64;
+const RECENT_BYTES: usize = 16 << 20;
 
 impl Recent {
     fn first_index(&self) -> Option<u64> {
@@ -156,12 +173,37 @@ fn io_err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
+/// The index a log key stands for.
+fn index_of(key: &[u8]) -> io::Result<u64> {
+    key.try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad log key"))
+}
+
 impl LogStore {
     pub fn open(dir: &Path, durability: Arc<Durability>) -> anyhow::Result<LogStore> {
         std::fs::create_dir_all(dir)?;
-        let db = Database::builder(dir).manual_journal_persist(true).open()?;
+        // Entries are short-lived (purged behind snapshots): compressing them in the journal
+        // (fjall's default above 4 KiB, i.e. every batched entry) costs more CPU than it saves.
+        let db = Database::builder(dir)
+            .manual_journal_persist(true)
+            .journal_compression(CompressionType::None)
+            .open()?;
         let log = db.keyspace("raft_log", KeyspaceCreateOptions::default)?;
         let state = db.keyspace("raft_state", KeyspaceCreateOptions::default)?;
+        let compact_from = match state.get(COMPACT_FROM)? {
+            Some(v) => bincode::deserialize(&v)?,
+            None => {
+                // A log from before the compact encoding keeps its entries as they are.
+                let next = match log.last_key_value() {
+                    Some(g) => index_of(&g.key()?)?.saturating_add(1),
+                    None => 0,
+                };
+                state.insert(COMPACT_FROM, bincode::serialize(&next)?)?;
+                db.persist(PersistMode::SyncAll)?;
+                next
+            }
+        };
         let (syncer, rx) = std::sync::mpsc::channel();
         let sync_db = db.clone();
         std::thread::Builder::new()
@@ -174,7 +216,19 @@ impl LogStore {
             durability,
             syncer,
             recent: Arc::default(),
+            scratch: Vec::new(),
+            compact_from: Arc::new(AtomicU64::new(compact_from)),
         })
+    }
+
+    /// Decodes the stored entry at `index`.
+    fn decode(&self, index: u64, bytes: &[u8]) -> io::Result<Entry> {
+        let r = if index >= self.compact_from.load(Ordering::Acquire) {
+            bincode::Options::deserialize(compact(), bytes)
+        } else {
+            bincode::deserialize(bytes)
+        };
+        r.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
     /// Makes the log durable (the `everysec` tick, SAVE, shutdown).
@@ -232,11 +286,7 @@ impl LogStore {
             let Some(last) = keys.last() else {
                 return Ok(());
             };
-            let last = u64::from_be_bytes(
-                last.as_slice()
-                    .try_into()
-                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad log key"))?,
-            );
+            let last = index_of(last)?;
             let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
             for k in keys {
                 batch.remove(&self.log, k);
@@ -290,17 +340,11 @@ impl RaftLogReader<TypeConfig> for LogStore {
         let mut out = Vec::new();
         for g in self.log.range(start.to_be_bytes()..) {
             let (k, v) = g.into_inner().map_err(io_err)?;
-            let index = u64::from_be_bytes(
-                k.as_ref()
-                    .try_into()
-                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad log key"))?,
-            );
+            let index = index_of(&k)?;
             if !range.contains(&index) {
                 break;
             }
-            let entry: Entry = bincode::deserialize(&v)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-            out.push(entry);
+            out.push(self.decode(index, &v)?);
         }
         Ok(out)
     }
@@ -318,10 +362,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let last = match self.log.last_key_value() {
             None => None,
             Some(g) => {
-                let (_, v) = g.into_inner().map_err(io_err)?;
-                let entry: Entry = bincode::deserialize(&v)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-                Some(entry.log_id)
+                let (k, v) = g.into_inner().map_err(io_err)?;
+                Some(self.decode(index_of(&k)?, &v)?.log_id)
             }
         };
         Ok(LogState {
@@ -360,9 +402,17 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let mut batch = self.db.batch().durability(Some(PersistMode::Buffer));
         let mut appended = Vec::new();
         for entry in entries {
-            let v = bincode::serialize(&entry).map_err(io_err)?;
-            let size = v.len();
-            batch.insert(&self.log, entry.log_id.index.to_be_bytes(), v);
+            // Encoded into one reused buffer: `bincode::serialize` would walk the entry twice (to
+            // size it, then to write it), and fjall copies the bytes into its own value anyway.
+            self.scratch.clear();
+            bincode::Options::serialize_into(compact(), &mut self.scratch, &entry)
+                .map_err(io_err)?;
+            let size = self.scratch.len();
+            batch.insert(
+                &self.log,
+                entry.log_id.index.to_be_bytes(),
+                &self.scratch[..],
+            );
             appended.push((entry, size));
         }
         batch.commit().map_err(io_err)?;
@@ -395,7 +445,20 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         for g in self.log.range(from.to_be_bytes()..) {
             batch.remove(&self.log, g.key().map_err(io_err)?.to_vec());
         }
-        batch.commit().map_err(io_err)
+        // Whatever is appended in place of the removed entries is in the compact encoding.
+        let lowered = from < self.compact_from.load(Ordering::Acquire);
+        if lowered {
+            batch.insert(
+                &self.state,
+                COMPACT_FROM,
+                bincode::serialize(&from).map_err(io_err)?,
+            );
+        }
+        batch.commit().map_err(io_err)?;
+        if lowered {
+            self.compact_from.store(from, Ordering::Release);
+        }
+        Ok(())
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), io::Error> {
@@ -407,5 +470,76 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         self.put_state(PURGED, &log_id)?;
         self.recent.lock().purge_upto(log_id.index);
         self.remove_range(from, log_id.index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use openraft::entry::RaftEntry;
+    use openraft::storage::RaftLogStorage;
+    use openraft::RaftLogReader;
+
+    use super::*;
+    use crate::command::{Command, Db};
+    use crate::node::raft_types::Batch;
+
+    fn entry(index: u64) -> Entry {
+        let cmd = Command::GetDel {
+            db: Db::default(),
+            key: bytes::Bytes::from(format!("k{index}")),
+        };
+        Entry::new_normal(
+            openraft::testing::log_id::<TypeConfig>(1, 1, index),
+            Batch {
+                now_ms: 7,
+                requests: Arc::new(vec![vec![cmd]]),
+            },
+        )
+    }
+
+    fn open(dir: &Path) -> LogStore {
+        let durability = Arc::new(Durability::new(Fsync::Never, true));
+        LogStore::open(dir, durability).expect("open")
+    }
+
+    #[tokio::test]
+    async fn entries_written_before_the_compact_encoding_still_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            // A log as the first release wrote it: fixed-width bincode, no marker.
+            let db = Database::builder(dir.path()).open().expect("db");
+            let log = db
+                .keyspace("raft_log", KeyspaceCreateOptions::default)
+                .expect("keyspace");
+            for i in 1..=3 {
+                let v = bincode::serialize(&entry(i)).expect("encode");
+                log.insert(i.to_be_bytes(), v).expect("insert");
+            }
+            db.persist(PersistMode::SyncAll).expect("persist");
+        }
+        let mut store = open(dir.path());
+        let flushed = IOFlushed::<TypeConfig>::noop();
+        store
+            .append(vec![entry(4), entry(5)], flushed)
+            .await
+            .expect("append");
+        drop(store);
+        // Read back from disk, not from the recent-entries cache.
+        let mut store = open(dir.path());
+        let all = store.try_get_log_entries(1..6).await.expect("read");
+        assert_eq!(all, (1..6).map(entry).collect::<Vec<_>>());
+        // A truncation below the boundary moves it: what replaces the removed entries is compact.
+        store
+            .truncate_after(Some(openraft::testing::log_id::<TypeConfig>(1, 1, 2)))
+            .await
+            .expect("truncate");
+        let flushed = IOFlushed::<TypeConfig>::noop();
+        store.append(vec![entry(3)], flushed).await.expect("append");
+        drop(store);
+        let mut store = open(dir.path());
+        let all = store.try_get_log_entries(1..4).await.expect("read");
+        assert_eq!(all, (1..4).map(entry).collect::<Vec<_>>());
     }
 }

@@ -193,23 +193,57 @@ impl Node {
 
     async fn submit(&self, cmds: Vec<Command>, forwarded: bool) -> Vec<Response> {
         let n = cmds.len();
+        let queued = self.enqueue(cmds, forwarded).await;
+        self.settle(queued, n).await
+    }
+
+    /// Submits several clients' requests (forwarded by a follower) in order, and answers each.
+    async fn submit_all(&self, requests: Vec<Vec<Command>>, forwarded: bool) -> Vec<Vec<Response>> {
+        let mut queued = Vec::with_capacity(requests.len());
+        for cmds in requests {
+            let n = cmds.len();
+            queued.push((self.enqueue(cmds, forwarded).await, n));
+        }
+        let mut replies = Vec::with_capacity(queued.len());
+        for (rx, n) in queued {
+            replies.push(self.settle(rx, n).await);
+        }
+        replies
+    }
+
+    /// Queues one request for the writer; `None` if the writer has stopped.
+    async fn enqueue(
+        &self,
+        cmds: Vec<Command>,
+        forwarded: bool,
+    ) -> Option<oneshot::Receiver<Vec<Response>>> {
         let (reply, rx) = oneshot::channel();
         let req = writer::Request {
             cmds,
             reply,
             forwarded,
         };
-        if self.writes.send(req).await.is_err() {
-            return vec![Response::Error(CommandError::Storage("writer stopped".into())); n];
-        }
-        match rx.await {
-            Ok(replies) => {
+        self.writes.send(req).await.ok().map(|()| rx)
+    }
+
+    /// Waits for the replies to a request of `n` commands queued by [`Node::enqueue`].
+    async fn settle(
+        &self,
+        queued: Option<oneshot::Receiver<Vec<Response>>>,
+        n: usize,
+    ) -> Vec<Response> {
+        let replies = match queued {
+            Some(rx) => rx.await.ok(),
+            None => None,
+        };
+        match replies {
+            Some(replies) => {
                 self.stats
                     .changes_since_save
                     .fetch_add(n as u64, Ordering::Relaxed);
                 replies
             }
-            Err(_) => vec![Response::Error(CommandError::Storage("writer stopped".into())); n],
+            None => vec![Response::Error(CommandError::Storage("writer stopped".into())); n],
         }
     }
 

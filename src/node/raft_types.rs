@@ -2,6 +2,7 @@
 //! and what the cluster knows of each member.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,23 +25,35 @@ impl fmt::Display for NodeInfo {
     }
 }
 
-/// One Raft log entry: the commands of one group commit, with the leader's clock when it formed
-/// the batch, so every replica resolves expiry identically.
+/// One Raft log entry: the requests of one group commit (each client's commands, in order), with
+/// the leader's clock when it formed the batch, so every replica resolves expiry identically.
+///
+/// Requests stay as the clients sent them rather than flattened into one list: gathering them is
+/// then a move of one vector per client, and the replies come back already split per client.
+/// They are shared, not owned: openraft hands the same entry to the log, the state machine and
+/// every follower's stream, and each of those takes a clone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
     pub now_ms: i64,
-    pub cmds: Vec<Command>,
+    pub requests: Arc<Vec<Vec<Command>>>,
+}
+
+impl Batch {
+    /// How many commands the batch carries.
+    pub fn commands(&self) -> usize {
+        self.requests.iter().map(Vec::len).sum()
+    }
 }
 
 impl fmt::Display for Batch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "batch of {} at {}", self.cmds.len(), self.now_ms)
+        write!(f, "batch of {} at {}", self.commands(), self.now_ms)
     }
 }
 
-/// What applying a [`Batch`] answers: one response per command, in order.
+/// What applying a [`Batch`] answers: per request, one response per command, in order.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct BatchReply(pub Vec<Response>);
+pub struct BatchReply(pub Vec<Vec<Response>>);
 
 openraft::declare_raft_types!(
     /// trident's Raft: batches of commands in, a response per command out.

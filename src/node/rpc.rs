@@ -40,8 +40,9 @@ pub enum Request {
         vote: Vote,
         meta: SnapshotMeta,
     },
-    /// Client writes forwarded by a follower: the leader proposes them and returns the replies.
-    Write(Vec<Command>),
+    /// Client writes forwarded by a follower (each client's commands): the leader proposes them
+    /// and returns each client's replies.
+    Write(Vec<Vec<Command>>),
     /// A blocking pop forwarded by a follower, answered once served or timed out.
     Block {
         db: Db,
@@ -68,7 +69,7 @@ pub enum Reply {
     Vote(Result<VoteResponse<TypeConfig>, RaftError<TypeConfig>>),
     Ack,
     Snapshot(Result<SnapshotResponse<TypeConfig>, String>),
-    Responses(Vec<Response>),
+    Responses(Vec<Vec<Response>>),
     Response(Response),
     Index(u64),
     /// Refused: the text is a RESP error (`TRYAGAIN ...`, `CLUSTERDOWN ...`, `ERR ...`).

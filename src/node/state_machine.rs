@@ -84,9 +84,12 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         &mut self,
     ) -> Result<openraft::alias::SnapshotOf<TypeConfig, SnapshotData>, io::Error> {
         let engine = self.engine.clone();
+        // The view first, then the fsync: entries may be applied meanwhile, and openraft purges
+        // the log up to the view's applied id, so everything in the view must be durable.
         let export = tokio::task::spawn_blocking(move || {
+            let export = engine.export();
             engine.sync().map_err(io_err)?;
-            Ok::<_, io::Error>(engine.export())
+            Ok::<_, io::Error>(export)
         })
         .await
         .map_err(io_err)??;
@@ -136,13 +139,13 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                         BatchReply::default()
                     }
                     EntryPayload::Normal(batch) => {
-                        commands += batch.cmds.len();
+                        commands += batch.commands();
                         BatchReply(engine.apply_entry(
                             &mut txn,
                             term,
                             index,
                             batch.now_ms,
-                            &batch.cmds,
+                            &batch.requests,
                             &mut served,
                         ))
                     }

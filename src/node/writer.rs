@@ -41,6 +41,7 @@ pub struct Request {
     pub forwarded: bool,
 }
 
+/// Each request's client and its number of commands, in the order of the entry's requests.
 type Waiting = Vec<(oneshot::Sender<Vec<Response>>, usize)>;
 type Completion = oneshot::Receiver<openraft::raft::ClientWriteResult<TypeConfig>>;
 
@@ -74,12 +75,12 @@ async fn answer(mut rx: mpsc::UnboundedReceiver<(Completion, Waiting, OwnedSemap
     }
 }
 
-fn distribute(waiting: Waiting, replies: Result<Vec<Response>, CommandError>) {
+fn distribute(waiting: Waiting, replies: Result<Vec<Vec<Response>>, CommandError>) {
     match replies {
         Ok(all) => {
             let mut all = all.into_iter();
             for (tx, n) in waiting {
-                let mine: Vec<Response> = all.by_ref().take(n).collect();
+                let mine = all.next().unwrap_or_else(|| vec![super::no_reply(); n]);
                 let _ = tx.send(mine);
             }
         }
@@ -113,13 +114,19 @@ async fn run(
             return;
         };
         let forwarded = first.forwarded;
-        let mut cmds = first.cmds;
-        let mut waiting: Waiting = vec![(first.reply, cmds.len())];
-        while cmds.len() < MAX_BATCH {
+        // Sized for everything queued, so gathering never regrows.
+        let queued = rx.len().saturating_add(1).min(MAX_BATCH);
+        let mut requests = Vec::with_capacity(queued);
+        let mut waiting: Waiting = Vec::with_capacity(queued);
+        let mut commands = first.cmds.len();
+        waiting.push((first.reply, first.cmds.len()));
+        requests.push(first.cmds);
+        while commands < MAX_BATCH {
             match rx.try_recv() {
                 Ok(r) if r.forwarded == forwarded => {
+                    commands += r.cmds.len();
                     waiting.push((r.reply, r.cmds.len()));
-                    cmds.extend(r.cmds);
+                    requests.push(r.cmds);
                 }
                 Ok(r) => {
                     held = Some(r);
@@ -128,12 +135,12 @@ async fn run(
                 Err(_) => break,
             }
         }
-        batch_size.record(cmds.len() as f64);
+        batch_size.record(commands as f64);
         if !node.is_leader() {
             if forwarded {
                 distribute(waiting, Err(try_again("this node is no longer the leader")));
             } else {
-                forward(&node, cmds, waiting);
+                forward(&node, requests, waiting);
             }
             continue;
         }
@@ -143,7 +150,13 @@ async fn run(
         let (responder, rx_done) = ProgressResponder::<TypeConfig, _>::complete_only();
         match node
             .raft
-            .client_write_ff(Batch { now_ms: now, cmds }, Some(responder))
+            .client_write_ff(
+                Batch {
+                    now_ms: now,
+                    requests: Arc::new(requests),
+                },
+                Some(responder),
+            )
             .await
         {
             Ok(()) => {
@@ -158,7 +171,7 @@ async fn run(
 /// there is no leader, or the known one cannot be reached (the request certainly not delivered),
 /// it keeps trying for a while; if this node becomes the leader meanwhile, it proposes the batch
 /// itself.
-fn forward(node: &Arc<Node>, cmds: Vec<Command>, waiting: Waiting) {
+fn forward(node: &Arc<Node>, requests: Vec<Vec<Command>>, waiting: Waiting) {
     let node = node.clone();
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + LEADER_WAIT;
@@ -166,7 +179,7 @@ fn forward(node: &Arc<Node>, cmds: Vec<Command>, waiting: Waiting) {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match node.find_leader(left).await {
                 Leader::Me => {
-                    let r = node.submit(cmds, false).await;
+                    let r = node.submit_all(requests, false).await;
                     distribute(waiting, Ok(r));
                     return;
                 }
@@ -176,7 +189,7 @@ fn forward(node: &Arc<Node>, cmds: Vec<Command>, waiting: Waiting) {
                 }
                 Leader::Peer(peer) => {
                     let r = match peer
-                        .call(&PeerRequest::Write(cmds.clone()), Some(FORWARD_TIMEOUT))
+                        .call(&PeerRequest::Write(requests.clone()), Some(FORWARD_TIMEOUT))
                         .await
                     {
                         Ok(Reply::Responses(r)) => Ok(r),

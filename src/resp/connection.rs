@@ -324,7 +324,9 @@ impl PendingWrites {
         if self.cmds.is_empty() {
             return;
         }
-        let cmds = std::mem::take(&mut self.cmds);
+        // The next pipeline is likely as long as this one: start it at this one's size.
+        let next = Vec::with_capacity(self.cmds.len());
+        let cmds = std::mem::replace(&mut self.cmds, next);
         let answers = server.node.execute_many(cmds).await;
         for ((slot, reshape, index, started), answer) in self.slots.drain(..).zip(answers) {
             replies[slot] = match reshape {
