@@ -118,7 +118,8 @@ impl Engine {
             for cmd in cmds {
                 seq += 1;
                 let ctx = ApplyContext { index: seq, now_ms };
-                let (r, pushed) = match cmd {
+                // The command whose pushes may serve blocked clients.
+                let (r, pusher) = match cmd {
                     Command::Block {
                         owner,
                         id,
@@ -145,22 +146,25 @@ impl Engine {
                                 }
                             }
                         }
-                        (r, attempt.pushed_keys())
+                        (r, Some(&**attempt))
                     }
                     Command::Unblock { owner, id } => {
                         let removed = match waiters.by_client.get(&(*owner, *id)) {
                             Some(&s) => waiters.remove(txn, s).is_some(),
                             None => false,
                         };
-                        (Response::Int(i64::from(removed)), Vec::new())
+                        (Response::Int(i64::from(removed)), None)
                     }
-                    // Only a push can serve a blocked client: skip finding its keys when none waits.
-                    _ if waiters.len() == 0 => (self.apply(txn, cmd, &ctx), Vec::new()),
-                    _ => (self.apply(txn, cmd, &ctx), cmd.pushed_keys()),
+                    _ => (self.apply(txn, cmd, &ctx), Some(cmd)),
                 };
-                if !matches!(r, Response::Error(_)) && !pushed.is_empty() && waiters.len() > 0 {
-                    let pushed = pushed.into_iter().map(|(db, k)| (db, k.clone())).collect();
-                    seq = self.serve(txn, &mut waiters, pushed, seq, now_ms, &mut budget, served);
+                // Keys are looked up only when someone waits: most entries serve nobody.
+                if let Some(pusher) = pusher.filter(|_| waiters.len() > 0) {
+                    let pushed = pusher.pushed_keys();
+                    if !matches!(r, Response::Error(_)) && !pushed.is_empty() {
+                        let pushed = pushed.into_iter().map(|(db, k)| (db, k.clone())).collect();
+                        seq =
+                            self.serve(txn, &mut waiters, pushed, seq, now_ms, &mut budget, served);
+                    }
                 }
                 out.push(r);
             }
