@@ -377,6 +377,43 @@ def test_blpop_times_out_on_follower(cluster3):
         assert 0.4 < time.monotonic() - t < 4
 
 
+def test_pops_leave_every_replica_with_the_same_list(cluster3):
+    """Replicas apply a pop without reading the element back (nobody sees their reply); the
+    client still gets the element from the leader, and every replica ends with the same list."""
+    nodes = list(cluster3.nodes.values())
+    clients = [n.client() for n in nodes]
+    try:
+        expected = [str(i) for i in range(40)]
+        assert clients[0].rpush("pops:list", *expected) == 40
+        for i, (side, count) in enumerate([("l", None), ("r", None), ("l", 3), ("r", 2)] * 3):
+            c = clients[i % 3]
+            if side == "l":
+                got = c.lpop("pops:list", count)
+                want, expected = expected[: count or 1], expected[count or 1:]
+            else:
+                got = c.rpop("pops:list", count)
+                want, expected = expected[-(count or 1):][::-1], expected[: -(count or 1)]
+            assert got == (want if count else want[0]), f"pop {i} through node {nodes[i % 3].id}"
+        cluster3.wait_caught_up()
+        for node in nodes:
+            r = node.readonly_client()
+            assert r.lrange("pops:list", 0, -1) == expected, node.id
+            r.close()
+        assert clients[1].rpop("pops:list", 100) == expected[::-1]
+        assert clients[2].lpop("pops:list") is None
+        assert clients[0].rpush("pops:list", "x", "y") == 2
+        assert clients[1].lpop("pops:list") == "x"
+    finally:
+        for c in clients:
+            c.close()
+    cluster3.wait_caught_up()
+    for node in nodes:
+        c = node.readonly_client()
+        assert c.lrange("pops:list", 0, -1) == ["y"], node.id
+        assert c.llen("pops:list") == 1, node.id
+        c.close()
+
+
 def test_concurrent_writers_on_all_nodes_agree(cluster3):
     """INCRs through all three nodes at once: no increment lost or doubled."""
     nodes = list(cluster3.nodes.values())

@@ -49,32 +49,36 @@ fn store(txn: &mut Txn<'_>, db: Db, key: &[u8], raw: &Header, meta: ListMeta) {
     }
 }
 
-/// Pops up to `n` elements from one end of a live list and stores the result.
+/// Pops up to `n` elements from one end of a live list and stores the result; returns them
+/// if `read`, else only removes them (nobody will see them: a replica applying the leader's
+/// pop, where reading each element back from the LSM would be most of the pop's cost).
 fn pop_n(
     txn: &mut Txn<'_>,
     db: Db,
     key: &[u8],
-    raw: &Header,
-    mut meta: ListMeta,
+    (raw, mut meta): (&Header, ListMeta),
     end: End,
     n: u64,
+    read: bool,
 ) -> Result<Vec<Bytes>, CommandError> {
     let n = (n.min(meta.len() as u64)) as i64;
-    let mut out = Vec::with_capacity(n as usize);
+    let mut out = Vec::with_capacity(if read { n as usize } else { 0 });
     for _ in 0..n {
         let index = match end {
             End::Left => meta.head,
             End::Right => meta.tail - 1,
         };
-        let v = txn
-            .get_element(meta.version, index)?
-            .ok_or_else(super::corrupt)?;
+        if read {
+            let v = txn
+                .get_element(meta.version, index)?
+                .ok_or_else(super::corrupt)?;
+            out.push(v);
+        }
         txn.remove_element(meta.version, index);
         match end {
             End::Left => meta.head += 1,
             End::Right => meta.tail -= 1,
         }
-        out.push(v);
     }
     store(txn, db, key, raw, meta);
     Ok(out)
@@ -189,7 +193,12 @@ pub(super) fn apply(
                     Response::Nil
                 });
             };
-            let popped = pop_n(txn, *db, key, &raw, meta, *end, count.unwrap_or(1))?;
+            let n = count.unwrap_or(1);
+            let popped = pop_n(txn, *db, key, (&raw, meta), *end, n, ctx.reply)?;
+            if !ctx.reply {
+                // A placeholder of the right kind: the reply is dropped unread.
+                return Ok(Response::Int(n.min(meta.len() as u64) as i64));
+            }
             Ok(match count {
                 None => Response::bulk_or_nil(popped.into_iter().next()),
                 Some(_) => Response::Array(popped.into_iter().map(Response::Bulk).collect()),
@@ -198,7 +207,7 @@ pub(super) fn apply(
         Command::PopFirst { db, keys, end } => {
             for key in keys {
                 if let Some((raw, meta)) = live_list(txn, *db, key, now)? {
-                    let popped = pop_n(txn, *db, key, &raw, meta, *end, 1)?;
+                    let popped = pop_n(txn, *db, key, (&raw, meta), *end, 1, true)?;
                     if let Some(v) = popped.into_iter().next() {
                         return Ok(Response::Array(vec![
                             Response::Bulk(key.clone()),
@@ -217,7 +226,7 @@ pub(super) fn apply(
         } => {
             for key in keys {
                 if let Some((raw, meta)) = live_list(txn, *db, key, now)? {
-                    let popped = pop_n(txn, *db, key, &raw, meta, *end, *count)?;
+                    let popped = pop_n(txn, *db, key, (&raw, meta), *end, *count, true)?;
                     return Ok(Response::Array(vec![
                         Response::Bulk(key.clone()),
                         Response::Array(popped.into_iter().map(Response::Bulk).collect()),
@@ -332,7 +341,7 @@ pub(super) fn apply(
             };
             // Refuse before changing anything if the destination is not a list.
             live_list(txn, *db, dst, now)?;
-            let Some(v) = pop_n(txn, *db, src, &raw, meta, *from, 1)?
+            let Some(v) = pop_n(txn, *db, src, (&raw, meta), *from, 1, true)?
                 .into_iter()
                 .next()
             else {

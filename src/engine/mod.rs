@@ -27,7 +27,7 @@ pub use header::{Header, ListMeta, Value};
 pub use scan::glob_match;
 pub use strings::{clamp_range, format_float, parse_float, parse_i64};
 pub use txn::Txn;
-pub use waiters::{Served, ENTRY_SHIFT};
+pub use waiters::{EntryContext, Served, ENTRY_SHIFT};
 
 /// Number of logical databases (`SELECT 0..15`).
 pub const DATABASES: usize = 16;
@@ -39,6 +39,9 @@ pub struct ApplyContext {
     pub index: u64,
     /// The leader's clock when the batch was formed, for lazy expiry during apply.
     pub now_ms: i64,
+    /// Whether anyone reads this command's reply (see [`waiters::EntryContext`]): if not, a
+    /// value read only to be returned (what LPOP removes) is not read.
+    pub reply: bool,
 }
 
 /// Per-database key and TTL counts, kept in memory (rebuilt by a scan at open) so that DBSIZE and

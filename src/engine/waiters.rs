@@ -95,29 +95,45 @@ impl Waiters {
     }
 }
 
+/// The log entry being applied.
+pub struct EntryContext {
+    /// The term the entry was proposed in.
+    pub term: u64,
+    pub index: u64,
+    /// The leader's clock when the entry was formed.
+    pub now_ms: i64,
+    /// Whether a client waits for the entry's replies: only on the leader that proposed it. A
+    /// follower, or a leader re-applying its log after a restart, builds no replies and skips
+    /// reads done only for them.
+    pub replies: bool,
+}
+
 impl Engine {
-    /// Applies the requests of one log entry proposed in `term`, serving blocked clients as
-    /// pushes arrive; returns, per request, one reply per command and appends what happened to
-    /// blocked clients to `served`.
+    /// Applies the requests of one log entry, serving blocked clients as pushes arrive; returns,
+    /// per request, one reply per command (nothing if `entry.replies` is false) and appends what
+    /// happened to blocked clients to `served`.
     pub fn apply_entry(
         &self,
         txn: &mut Txn<'_>,
-        term: u64,
-        entry_index: u64,
-        now_ms: i64,
+        entry: &EntryContext,
         requests: &[Vec<Command>],
         served: &mut Vec<Served>,
     ) -> Vec<Vec<Response>> {
+        let (term, now_ms) = (entry.term, entry.now_ms);
         let mut waiters = self.waiters.lock();
         drop_older_terms(txn, &mut waiters, term, served);
-        let mut seq = entry_index << ENTRY_SHIFT;
+        let mut seq = entry.index << ENTRY_SHIFT;
         let mut budget = MAX_SERVED_PER_ENTRY;
-        let mut replies = Vec::with_capacity(requests.len());
+        let mut replies = Vec::with_capacity(if entry.replies { requests.len() } else { 0 });
         for cmds in requests {
-            let mut out = Vec::with_capacity(cmds.len());
+            let mut out = Vec::with_capacity(if entry.replies { cmds.len() } else { 0 });
             for cmd in cmds {
                 seq += 1;
-                let ctx = ApplyContext { index: seq, now_ms };
+                let ctx = ApplyContext {
+                    index: seq,
+                    now_ms,
+                    reply: entry.replies,
+                };
                 // The command whose pushes may serve blocked clients.
                 let (r, pusher) = match cmd {
                     Command::Block {
@@ -126,6 +142,8 @@ impl Engine {
                         keys,
                         attempt,
                     } => {
+                        // Whether the client blocks depends on what the attempt found.
+                        let ctx = ApplyContext { reply: true, ..ctx };
                         let r = self.apply(txn, attempt, &ctx);
                         if r.is_nil() {
                             let rec = Record {
@@ -141,7 +159,11 @@ impl Engine {
                                     waiters.insert(seq, rec);
                                 }
                                 Err(e) => {
-                                    out.push(Response::Error(CommandError::Storage(e.to_string())));
+                                    if entry.replies {
+                                        out.push(Response::Error(CommandError::Storage(
+                                            e.to_string(),
+                                        )));
+                                    }
                                     continue;
                                 }
                             }
@@ -166,9 +188,13 @@ impl Engine {
                             self.serve(txn, &mut waiters, pushed, seq, now_ms, &mut budget, served);
                     }
                 }
-                out.push(r);
+                if entry.replies {
+                    out.push(r);
+                }
             }
-            replies.push(out);
+            if entry.replies {
+                replies.push(out);
+            }
         }
         replies
     }
@@ -197,7 +223,11 @@ impl Engine {
                 };
                 *budget -= 1;
                 seq += 1;
-                let ctx = ApplyContext { index: seq, now_ms };
+                let ctx = ApplyContext {
+                    index: seq,
+                    now_ms,
+                    reply: true,
+                };
                 let r = self.apply(txn, &rec.attempt, &ctx);
                 if r.is_nil() {
                     // Nothing for it after all (another key of its list came first): it keeps

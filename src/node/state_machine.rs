@@ -18,7 +18,7 @@ use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
 use super::blocking::Blocking;
 use super::raft_types::{term_of, BatchReply, LogId, SnapshotMeta, StoredMembership, TypeConfig};
 use crate::engine::snapshot::{Export, Record};
-use crate::engine::{keys, Engine};
+use crate::engine::{keys, Engine, EntryContext};
 
 /// Commands applied in one fjall batch at most when catching up on a long log.
 const MAX_COMMANDS_PER_COMMIT: usize = 20_000;
@@ -131,26 +131,24 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     done = true;
                     break;
                 };
-                let term = term_of(&entry.log_id);
-                let index = entry.log_id.index;
+                let mut ctx = EntryContext {
+                    term: term_of(&entry.log_id),
+                    index: entry.log_id.index,
+                    now_ms: 0,
+                    replies: responder.is_some(),
+                };
                 let reply = match &entry.payload {
                     EntryPayload::Blank => {
-                        engine.apply_entry(&mut txn, term, index, 0, &[], &mut served);
+                        engine.apply_entry(&mut txn, &ctx, &[], &mut served);
                         BatchReply::default()
                     }
                     EntryPayload::Normal(batch) => {
                         commands += batch.commands();
-                        BatchReply(engine.apply_entry(
-                            &mut txn,
-                            term,
-                            index,
-                            batch.now_ms,
-                            &batch.requests,
-                            &mut served,
-                        ))
+                        ctx.now_ms = batch.now_ms;
+                        BatchReply(engine.apply_entry(&mut txn, &ctx, &batch.requests, &mut served))
                     }
                     EntryPayload::Membership(m) => {
-                        engine.apply_entry(&mut txn, term, index, 0, &[], &mut served);
+                        engine.apply_entry(&mut txn, &ctx, &[], &mut served);
                         membership = Some(StoredMembership::new(Some(entry.log_id), m.clone()));
                         BatchReply::default()
                     }
