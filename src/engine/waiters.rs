@@ -103,15 +103,15 @@ pub struct EntryContext {
     /// The leader's clock when the entry was formed.
     pub now_ms: i64,
     /// Whether a client waits for the entry's replies: only on the leader that proposed it. A
-    /// follower, or a leader re-applying its log after a restart, builds no replies and skips
-    /// reads done only for them.
+    /// follower, or a leader re-applying its log after a restart, skips reads done only for the
+    /// replies, which are dropped unread.
     pub replies: bool,
 }
 
 impl Engine {
     /// Applies the requests of one log entry, serving blocked clients as pushes arrive; returns,
-    /// per request, one reply per command (nothing if `entry.replies` is false) and appends what
-    /// happened to blocked clients to `served`.
+    /// per request, one reply per command and appends what happened to blocked clients to
+    /// `served`.
     pub fn apply_entry(
         &self,
         txn: &mut Txn<'_>,
@@ -124,9 +124,9 @@ impl Engine {
         drop_older_terms(txn, &mut waiters, term, served);
         let mut seq = entry.index << ENTRY_SHIFT;
         let mut budget = MAX_SERVED_PER_ENTRY;
-        let mut replies = Vec::with_capacity(if entry.replies { requests.len() } else { 0 });
+        let mut replies = Vec::with_capacity(requests.len());
         for cmds in requests {
-            let mut out = Vec::with_capacity(if entry.replies { cmds.len() } else { 0 });
+            let mut out = Vec::with_capacity(cmds.len());
             for cmd in cmds {
                 seq += 1;
                 let ctx = ApplyContext {
@@ -159,11 +159,7 @@ impl Engine {
                                     waiters.insert(seq, rec);
                                 }
                                 Err(e) => {
-                                    if entry.replies {
-                                        out.push(Response::Error(CommandError::Storage(
-                                            e.to_string(),
-                                        )));
-                                    }
+                                    out.push(Response::Error(CommandError::Storage(e.to_string())));
                                     continue;
                                 }
                             }
@@ -188,13 +184,9 @@ impl Engine {
                             self.serve(txn, &mut waiters, pushed, seq, now_ms, &mut budget, served);
                     }
                 }
-                if entry.replies {
-                    out.push(r);
-                }
+                out.push(r);
             }
-            if entry.replies {
-                replies.push(out);
-            }
+            replies.push(out);
         }
         replies
     }
