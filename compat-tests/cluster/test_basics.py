@@ -377,6 +377,18 @@ def test_blpop_times_out_on_follower(cluster3):
         assert 0.4 < time.monotonic() - t < 4
 
 
+def replica_lists(cluster, key):
+    """Each node's own copy of a list (a READONLY local read), once all have caught up."""
+    cluster.wait_caught_up()
+    out = {}
+    for node in cluster.nodes.values():
+        c = node.readonly_client()
+        out[node.id] = c.lrange(key, 0, -1)
+        assert c.llen(key) == len(out[node.id]), node.id
+        c.close()
+    return out
+
+
 def test_pops_leave_every_replica_with_the_same_list(cluster3):
     """Replicas apply a pop without reading the element back (nobody sees their reply); the
     client still gets the element from the leader, and every replica ends with the same list."""
@@ -394,11 +406,7 @@ def test_pops_leave_every_replica_with_the_same_list(cluster3):
                 got = c.rpop("pops:list", count)
                 want, expected = expected[-(count or 1):][::-1], expected[: -(count or 1)]
             assert got == (want if count else want[0]), f"pop {i} through node {nodes[i % 3].id}"
-        cluster3.wait_caught_up()
-        for node in nodes:
-            r = node.readonly_client()
-            assert r.lrange("pops:list", 0, -1) == expected, node.id
-            r.close()
+        assert replica_lists(cluster3, "pops:list") == {n.id: expected for n in nodes}
         assert clients[1].rpop("pops:list", 100) == expected[::-1]
         assert clients[2].lpop("pops:list") is None
         assert clients[0].rpush("pops:list", "x", "y") == 2
@@ -406,12 +414,7 @@ def test_pops_leave_every_replica_with_the_same_list(cluster3):
     finally:
         for c in clients:
             c.close()
-    cluster3.wait_caught_up()
-    for node in nodes:
-        c = node.readonly_client()
-        assert c.lrange("pops:list", 0, -1) == ["y"], node.id
-        assert c.llen("pops:list") == 1, node.id
-        c.close()
+    assert replica_lists(cluster3, "pops:list") == {n.id: ["y"] for n in nodes}
 
 
 def test_concurrent_writers_on_all_nodes_agree(cluster3):
