@@ -4,17 +4,16 @@
 //! state machine and are handed out to the waiting clients in order.
 //!
 //! While an entry is on its way (see [`MAX_IN_FLIGHT`]) new requests gather into the next one,
-//! and a separate task answers entries as they complete. Under load many clients' requests
-//! share one entry; when idle a lone command is its own entry at once.
+//! and the state machine answers each entry's clients as it applies it. Under load many clients'
+//! requests share one entry; when idle a lone command is its own entry at once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use openraft::raft::responder::ProgressResponder;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit};
 
 use super::network::CallError;
-use super::raft_types::{Batch, TypeConfig};
+use super::raft_types::{Answer, Batch};
 use super::rpc::{Reply, Request as PeerRequest};
 use super::{Leader, Node};
 use crate::command::{Command, CommandError, Response};
@@ -27,6 +26,13 @@ const MAX_BATCH: usize = 4096;
 /// per second. One at a time measured best: with two in flight, 50 clients without pipelining
 /// made entries of about 9 commands and ran ~10% slower; at `-P 16` it made no difference.
 const MAX_IN_FLIGHT: usize = 1;
+/// How many times the writer lets every other ready task run before it forms an entry, when
+/// more than one client is writing. Each turn runs the connections whose requests are already
+/// parsed or waiting in their sockets (tokio polls the sockets between turns), so their requests
+/// join this entry instead of starting the next. Without it 50 clients without pipelining made
+/// entries of ~13 commands; with three turns ~25-30, and about 10% less CPU per command, since
+/// openraft's cost is per entry. A lone client skips it and pays no latency for it.
+const GATHER_TURNS: usize = 3;
 /// How long a write, a read barrier or a blocking pop waits for a leader to be elected before
 /// the client is told the cluster is down.
 pub(super) const LEADER_WAIT: Duration = Duration::from_millis(1500);
@@ -43,7 +49,6 @@ pub struct Request {
 
 /// Each request's client and its number of commands, in the order of the entry's requests.
 type Waiting = Vec<(oneshot::Sender<Vec<Response>>, usize)>;
-type Completion = oneshot::Receiver<openraft::raft::ClientWriteResult<TypeConfig>>;
 
 pub fn cluster_down() -> CommandError {
     CommandError::Other("CLUSTERDOWN The cluster is down (no leader)".into())
@@ -56,24 +61,25 @@ pub fn try_again(why: impl std::fmt::Display) -> CommandError {
 }
 
 pub fn spawn(node: Arc<Node>, rx: mpsc::Receiver<Request>) {
-    let (done_tx, done_rx) = mpsc::unbounded_channel();
     let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
-    tokio::spawn(answer(done_rx));
-    tokio::spawn(run(node, rx, done_tx, in_flight));
+    tokio::spawn(run(node, rx, in_flight));
 }
 
-/// Hands each completed entry's replies to its clients, in proposal order.
-async fn answer(mut rx: mpsc::UnboundedReceiver<(Completion, Waiting, OwnedSemaphorePermit)>) {
-    while let Some((done, waiting, permit)) = rx.recv().await {
-        let replies = match done.await {
-            Ok(Ok(r)) => Ok(r.data.0),
-            Ok(Err(e)) => Err(try_again(e)),
-            Err(_) => Err(try_again("the write was dropped")),
+/// What answers an entry's clients once openraft has applied it (or given up on it), and frees
+/// its slot for the next entry.
+fn answer(waiting: Waiting, permit: OwnedSemaphorePermit) -> Answer<ClientWriteResult> {
+    Answer::new(move |done: Option<ClientWriteResult>| {
+        let replies = match done {
+            Some(Ok(r)) => Ok(r.data.0),
+            Some(Err(e)) => Err(try_again(e)),
+            None => Err(try_again("the write was dropped")),
         };
         drop(permit);
         distribute(waiting, replies);
-    }
+    })
 }
+
+type ClientWriteResult = openraft::raft::ClientWriteResult<super::raft_types::TypeConfig>;
 
 fn distribute(waiting: Waiting, replies: Result<Vec<Vec<Response>>, CommandError>) {
     match replies {
@@ -95,12 +101,13 @@ fn distribute(waiting: Waiting, replies: Result<Vec<Vec<Response>>, CommandError
 async fn run(
     node: Arc<Node>,
     mut rx: mpsc::Receiver<Request>,
-    done: mpsc::UnboundedSender<(Completion, Waiting, OwnedSemaphorePermit)>,
     in_flight: Arc<tokio::sync::Semaphore>,
 ) {
     let batch_size = metrics::histogram!("trident_group_commit_batch_size");
     let mut last_now = 0i64;
     let mut held: Option<Request> = None;
+    // Requests in the previous entry: more than one means several clients are writing.
+    let mut last_requests = 0;
     loop {
         let first = match held.take() {
             Some(r) => r,
@@ -113,6 +120,11 @@ async fn run(
         let Ok(permit) = in_flight.clone().acquire_owned().await else {
             return;
         };
+        if last_requests > 1 || !rx.is_empty() {
+            for _ in 0..GATHER_TURNS {
+                tokio::task::yield_now().await;
+            }
+        }
         let forwarded = first.forwarded;
         // Sized for everything queued, so gathering never regrows.
         let queued = rx.len().saturating_add(1).min(MAX_BATCH);
@@ -136,6 +148,7 @@ async fn run(
             }
         }
         batch_size.record(commands as f64);
+        last_requests = requests.len();
         if !node.is_leader() {
             if forwarded {
                 distribute(waiting, Err(try_again("this node is no longer the leader")));
@@ -147,23 +160,15 @@ async fn run(
         // The clock never goes backwards inside the log, whatever the system clock does.
         let now = super::now_ms().max(last_now);
         last_now = now;
-        let (responder, rx_done) = ProgressResponder::<TypeConfig, _>::complete_only();
-        match node
+        let entry = Batch {
+            now_ms: now,
+            requests: Arc::new(requests),
+        };
+        // On failure openraft drops the responder, which answers the clients.
+        let _ = node
             .raft
-            .client_write_ff(
-                Batch {
-                    now_ms: now,
-                    requests: Arc::new(requests),
-                },
-                Some(responder),
-            )
-            .await
-        {
-            Ok(()) => {
-                let _ = done.send((rx_done, waiting, permit));
-            }
-            Err(e) => distribute(waiting, Err(try_again(e))),
-        }
+            .client_write_ff(entry, Some(answer(waiting, permit)))
+            .await;
     }
 }
 
