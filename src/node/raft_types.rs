@@ -128,3 +128,39 @@ pub type SnapshotMeta = openraft::alias::SnapshotMetaOf<TypeConfig>;
 pub fn term_of(log_id: &LogId) -> u64 {
     log_id.leader_id.term
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use openraft::raft::responder::Responder;
+
+    use super::Answer;
+
+    /// What an answer delivered, in order.
+    type Seen = Arc<Mutex<Vec<Option<u32>>>>;
+
+    fn recording() -> (Answer<u32>, Seen) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let answer = Answer::new(move |v| log.lock().expect("not poisoned").push(v));
+        (answer, seen)
+    }
+
+    /// A completed write is answered once, with its result; the drop that follows adds nothing.
+    #[test]
+    fn completing_answers_once() {
+        let (answer, seen) = recording();
+        answer.on_complete(7);
+        assert_eq!(*seen.lock().expect("not poisoned"), vec![Some(7)]);
+    }
+
+    /// A write openraft drops unanswered still answers its clients (with no result), so none of
+    /// them waits forever.
+    #[test]
+    fn dropping_unanswered_answers_none() {
+        let (answer, seen) = recording();
+        drop(answer);
+        assert_eq!(*seen.lock().expect("not poisoned"), vec![None]);
+    }
+}
