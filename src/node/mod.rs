@@ -4,6 +4,7 @@
 
 pub mod blocking;
 mod cluster;
+mod log_segments;
 mod log_store;
 mod network;
 mod raft_types;
