@@ -117,6 +117,9 @@ pub struct ClusterConfig {
     pub members: Vec<MemberConfig>,
     /// Log entries between two snapshots; the log is purged behind each snapshot.
     pub snapshot_logs: u64,
+    /// A snapshot is also taken once the log after the last one takes this many bytes: entries
+    /// vary from a few bytes to many megabytes, so a count alone does not bound the log on disk.
+    pub snapshot_log_bytes: u64,
     /// Leader heartbeat period.
     pub heartbeat_ms: u64,
     /// A follower that heard nothing from a leader for this long (to half as long again, at
@@ -132,6 +135,7 @@ impl Default for ClusterConfig {
             join: String::new(),
             members: Vec::new(),
             snapshot_logs: 10_000,
+            snapshot_log_bytes: 256 << 20,
             heartbeat_ms: 60,
             election_timeout_ms: 300,
         }

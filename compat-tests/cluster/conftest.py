@@ -342,10 +342,11 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, root, fsync=FSYNC, snapshot_logs=None):
+    def __init__(self, root, fsync=FSYNC, snapshot_logs=None, snapshot_log_bytes=None):
         self.root = root
         self.fsync = fsync
         self.snapshot_logs = snapshot_logs
+        self.snapshot_log_bytes = snapshot_log_bytes
         self.nodes = {}  # id -> Node, members as far as the test knows (forgotten ones removed)
         self.gone = []  # nodes removed from the cluster (kept for logs and cleanup)
 
@@ -368,6 +369,8 @@ class Cluster:
         ]
         if self.snapshot_logs is not None:
             lines.append(f"snapshot_logs = {int(self.snapshot_logs)}")
+        if self.snapshot_log_bytes is not None:
+            lines.append(f"snapshot_log_bytes = {int(self.snapshot_log_bytes)}")
         for m in members:
             lines += ["", "[[cluster.members]]", f"id = {m.id}", f"raft_addr = {q(m.raft_addr)}",
                       f"resp_addr = {q(m.resp_addr)}", f"admin_addr = {q(m.admin_addr)}"]
@@ -538,12 +541,13 @@ class ClusterFactory:
     def __init__(self):
         self.clusters = []
 
-    def __call__(self, n=3, how="static", snapshot_logs=None, fsync=FSYNC):
+    def __call__(self, n=3, how="static", snapshot_logs=None, fsync=FSYNC, snapshot_log_bytes=None):
         """A started n-node cluster with a leader known by all. how: 'static' (config file lists
         every member) or 'join' (node 1 bootstraps, the others --join)."""
         if is_redis():
             pytest.skip("cluster tests need trident")
-        c = Cluster(tempfile.mkdtemp(prefix="trident-cluster-"), fsync=fsync, snapshot_logs=snapshot_logs)
+        c = Cluster(tempfile.mkdtemp(prefix="trident-cluster-"), fsync=fsync, snapshot_logs=snapshot_logs,
+                    snapshot_log_bytes=snapshot_log_bytes)
         self.clusters.append(c)
         _ACTIVE.append(c)
         try:

@@ -23,8 +23,6 @@ use parking_lot::Mutex;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 const HEADER: usize = 20;
-/// A new segment is started once the current one has grown past this.
-const SEGMENT_BYTES: u64 = 64 << 20;
 /// Larger payloads are refused on append and treated as corruption on open, so that a damaged
 /// length field cannot make recovery allocate without bound.
 const MAX_RECORD: usize = 1 << 30;
@@ -107,6 +105,9 @@ struct Inner {
 
 pub struct SegmentLog {
     dir: PathBuf,
+    /// A new segment is started once the current one has grown past this. Purges delete whole
+    /// segments, so this is also how much of the purged log may linger on disk.
+    segment_bytes: u64,
     inner: Mutex<Inner>,
 }
 
@@ -139,7 +140,7 @@ fn parse_record(buf: &[u8], index: u64) -> Option<&[u8]> {
 
 impl SegmentLog {
     /// Opens the log in `dir`, checking every record and cutting the log at the first bad one.
-    pub fn open(dir: &Path) -> io::Result<SegmentLog> {
+    pub fn open(dir: &Path, segment_bytes: u64) -> io::Result<SegmentLog> {
         std::fs::create_dir_all(dir)?;
         let mut firsts = Vec::new();
         for entry in std::fs::read_dir(dir)? {
@@ -209,6 +210,7 @@ impl SegmentLog {
         }
         Ok(SegmentLog {
             dir: dir.to_path_buf(),
+            segment_bytes,
             inner: Mutex::new(Inner {
                 segments,
                 unsynced: Vec::new(),
@@ -224,6 +226,18 @@ impl SegmentLog {
             .iter()
             .rev()
             .find_map(Segment::last)
+    }
+
+    /// How many bytes the records after `index` take on disk (all of them for `None`).
+    pub fn bytes_after(&self, index: Option<u64>) -> u64 {
+        let from = index.map_or(0, |i| i.saturating_add(1));
+        self.inner
+            .lock()
+            .segments
+            .iter()
+            .filter(|s| s.last().is_some_and(|l| l >= from))
+            .map(|s| s.len() - s.start_of(from.max(s.first)))
+            .sum()
     }
 
     /// Appends the batch, which must start after the newest record. It may leave a gap: the
@@ -251,10 +265,9 @@ impl SegmentLog {
         // A batch that does not follow the newest record (after a snapshot was installed
         // beyond the end of the log, before the older records are purged) starts a segment of
         // its own, as does one that finds the current segment full.
-        let roll = inner
-            .segments
-            .back()
-            .is_none_or(|s| s.len() >= SEGMENT_BYTES || s.last().map(|l| l + 1) != Some(first));
+        let roll = inner.segments.back().is_none_or(|s| {
+            s.len() >= self.segment_bytes || s.last().map(|l| l + 1) != Some(first)
+        });
         if roll {
             let path = segment_path(&self.dir, first);
             let file = OpenOptions::new()
@@ -425,13 +438,13 @@ mod tests {
     #[test]
     fn appends_read_back_across_reopen_truncate_and_purge() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let log = SegmentLog::open(dir.path()).expect("open");
+        let log = SegmentLog::open(dir.path(), 64 << 20).expect("open");
         log.append(&batch(1..4)).expect("append");
         log.append(&batch(4..6)).expect("append");
         assert!(log.append(&batch(5..6)).is_err(), "an overlap is refused");
         log.sync().expect("sync");
         drop(log);
-        let log = SegmentLog::open(dir.path()).expect("reopen");
+        let log = SegmentLog::open(dir.path(), 64 << 20).expect("reopen");
         assert_eq!(all(&log), expect(1..6));
         let mut some = Vec::new();
         log.read(2, 4, |i, _| {
@@ -440,6 +453,10 @@ mod tests {
         })
         .expect("read");
         assert_eq!(some, vec![2, 3]);
+        let record = (HEADER + "entry 1".len()) as u64;
+        assert_eq!(log.bytes_after(None), 5 * record);
+        assert_eq!(log.bytes_after(Some(3)), 2 * record);
+        assert_eq!(log.bytes_after(Some(5)), 0);
         log.truncate_after(Some(3)).expect("truncate");
         log.append(&batch(4..5)).expect("append after truncate");
         assert_eq!(all(&log), expect(1..5));
@@ -448,14 +465,32 @@ mod tests {
         // After a snapshot the log restarts wherever the snapshot ends.
         log.append(&batch(20..22)).expect("append after purge");
         drop(log);
-        let log = SegmentLog::open(dir.path()).expect("reopen");
+        let log = SegmentLog::open(dir.path(), 64 << 20).expect("reopen");
         assert_eq!(all(&log), expect(20..22));
+    }
+
+    #[test]
+    fn a_purge_deletes_whole_segments_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = SegmentLog::open(dir.path(), 1).expect("open");
+        log.append(&batch(1..3)).expect("append");
+        log.append(&batch(3..5)).expect("append");
+        log.append(&batch(5..7)).expect("append");
+        log.purge_upto(3).expect("purge");
+        assert!(!segment_path(dir.path(), 1).exists());
+        assert!(
+            segment_path(dir.path(), 3).exists(),
+            "holds 4, which is not purged"
+        );
+        drop(log);
+        let log = SegmentLog::open(dir.path(), 1).expect("reopen");
+        assert_eq!(all(&log), expect(3..7));
     }
 
     #[test]
     fn a_torn_tail_is_cut_off_on_open() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let log = SegmentLog::open(dir.path()).expect("open");
+        let log = SegmentLog::open(dir.path(), 64 << 20).expect("open");
         log.append(&batch(1..4)).expect("append");
         drop(log);
         let path = segment_path(dir.path(), 1);
@@ -467,41 +502,23 @@ mod tests {
             .expect("open segment")
             .set_len(len - 3)
             .expect("tear");
-        let log = SegmentLog::open(dir.path()).expect("reopen");
+        let log = SegmentLog::open(dir.path(), 64 << 20).expect("reopen");
         assert_eq!(all(&log), expect(1..3));
         log.append(&batch(3..4))
             .expect("append where the log now ends");
         drop(log);
-        let log = SegmentLog::open(dir.path()).expect("reopen");
+        let log = SegmentLog::open(dir.path(), 64 << 20).expect("reopen");
         assert_eq!(all(&log), expect(1..4));
     }
 
     #[test]
     fn a_corrupt_record_ends_the_log_and_later_segments_go() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let log = SegmentLog::open(dir.path()).expect("open");
+        // Segments of one byte: every append starts a new one.
+        let log = SegmentLog::open(dir.path(), 1).expect("open");
         log.append(&batch(1..4)).expect("append");
-        drop(log);
-        // A second segment after the first, as a roll would leave it.
-        let log = SegmentLog::open(dir.path()).expect("reopen");
-        {
-            let mut inner = log.inner.lock();
-            let path = segment_path(dir.path(), 4);
-            let file = OpenOptions::new()
-                .read(true)
-                .append(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .expect("create");
-            inner.segments.push_back(Segment {
-                first: 4,
-                path,
-                file: Arc::new(file),
-                ends: Vec::new(),
-            });
-        }
         log.append(&batch(4..6)).expect("append");
+        assert!(segment_path(dir.path(), 4).exists());
         drop(log);
         // Flip a payload byte of record 2.
         let path = segment_path(dir.path(), 1);
@@ -509,7 +526,7 @@ mod tests {
         let second = HEADER + "entry 1".len() + HEADER;
         bytes[second] ^= 0xff;
         std::fs::write(&path, bytes).expect("write");
-        let log = SegmentLog::open(dir.path()).expect("reopen");
+        let log = SegmentLog::open(dir.path(), 64 << 20).expect("reopen");
         assert_eq!(all(&log), expect(1..2));
         assert!(!segment_path(dir.path(), 4).exists());
     }

@@ -188,11 +188,16 @@ fn index_of(key: &[u8]) -> io::Result<u64> {
 }
 
 impl LogStore {
-    pub fn open(dir: &Path, durability: Arc<Durability>) -> anyhow::Result<LogStore> {
+    /// `segment_bytes`: the size of one segment file (see [`SegmentLog`]).
+    pub fn open(
+        dir: &Path,
+        durability: Arc<Durability>,
+        segment_bytes: u64,
+    ) -> anyhow::Result<LogStore> {
         std::fs::create_dir_all(dir)?;
         let db = Database::builder(dir).manual_journal_persist(true).open()?;
         let state = db.keyspace("raft_state", KeyspaceCreateOptions::default)?;
-        let segments = Arc::new(SegmentLog::open(&dir.join("log"))?);
+        let segments = Arc::new(SegmentLog::open(&dir.join("log"), segment_bytes)?);
         migrate_keyspace_log(&db, &state, &segments)?;
         let (syncer, rx) = std::sync::mpsc::channel();
         let sync_segments = segments.clone();
@@ -215,6 +220,11 @@ impl LogStore {
     pub fn sync(&self) -> io::Result<()> {
         self.segments.sync()?;
         self.db.persist(PersistMode::SyncData).map_err(io_err)
+    }
+
+    /// How many bytes the entries after `index` take on disk (all of them for `None`).
+    pub fn bytes_after(&self, index: Option<u64>) -> u64 {
+        self.segments.bytes_after(index)
     }
 
     /// Fsyncs once a second when something was appended and the policy is `everysec`.
@@ -491,7 +501,7 @@ mod tests {
 
     fn open(dir: &Path) -> LogStore {
         let durability = Arc::new(Durability::new(Fsync::Never, true));
-        LogStore::open(dir, durability).expect("open")
+        LogStore::open(dir, durability, 64 << 20).expect("open")
     }
 
     #[tokio::test]

@@ -118,7 +118,10 @@ impl Node {
             config.storage.fsync
         };
         let durability = Arc::new(Durability::new(fsync, memory));
-        let log = LogStore::open(&root.join("raft"), durability.clone())?;
+        // A quarter of the log's byte budget per segment file, so that purging whole files keeps
+        // the log near its budget.
+        let segment_bytes = (config.cluster.snapshot_log_bytes / 4).clamp(64 << 10, 64 << 20);
+        let log = LogStore::open(&root.join("raft"), durability.clone(), segment_bytes)?;
         let spool = root.join("raft").join("incoming");
         std::fs::create_dir_all(&spool)?;
         let blocking = Arc::new(Blocking::default());
@@ -176,6 +179,7 @@ impl Node {
         cluster::form(&node).await?;
         tokio::spawn(sweep_expired(node.clone()));
         tokio::spawn(collect_garbage(node.clone()));
+        tokio::spawn(snapshot_by_size(node.clone()));
         Ok(node)
     }
 
@@ -582,6 +586,46 @@ async fn sweep_expired(node: Arc<Node>) {
                 break;
             }
             tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Bounds the log on disk by bytes as well as by entries (openraft's own policy counts entries
+/// only, and entries range from a few bytes to megabytes). On every node: once the log after the
+/// last snapshot takes `snapshot_log_bytes`, a snapshot is taken; once the entries kept behind
+/// the snapshot (for followers that lag a little) take as much again, they are purged.
+async fn snapshot_by_size(node: Arc<Node>) {
+    let limit = node.config.cluster.snapshot_log_bytes.max(1);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let (snapshot, applied, purged) = {
+            let rx = node.raft.metrics();
+            let m = rx.borrow_watched();
+            (
+                m.snapshot.as_ref().map(|l| l.index),
+                m.last_applied.as_ref().map(|l| l.index),
+                m.purged.as_ref().map(|l| l.index),
+            )
+        };
+        let after = node.log.bytes_after(snapshot);
+        let r = if applied > snapshot && after >= limit {
+            tracing::info!(
+                ?snapshot,
+                "the log passed snapshot_log_bytes; taking a snapshot"
+            );
+            node.raft.trigger().snapshot().await
+        } else if let Some(s) = snapshot.filter(|&s| Some(s) > purged) {
+            if node.log.bytes_after(purged).saturating_sub(after) >= limit {
+                node.raft.trigger().purge_log(s).await
+            } else {
+                Ok(())
+            }
+        } else {
+            Ok(())
+        };
+        if r.is_err() {
+            return;
         }
     }
 }
