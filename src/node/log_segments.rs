@@ -124,6 +124,22 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// The index of the newest record in `segments`, if there is one.
+fn newest(segments: &VecDeque<Segment>) -> Option<u64> {
+    segments.iter().rev().find_map(Segment::last)
+}
+
+/// Deletes the files of segments taken out of the log, durably.
+fn delete(dir: &Path, gone: Vec<Segment>) -> io::Result<()> {
+    if gone.is_empty() {
+        return Ok(());
+    }
+    for s in &gone {
+        std::fs::remove_file(&s.path)?;
+    }
+    sync_dir(dir)
+}
+
 /// Checks one record at the start of `buf`: its payload if it is whole, has the expected index
 /// and its checksum matches.
 fn parse_record(buf: &[u8], index: u64) -> Option<&[u8]> {
@@ -159,7 +175,7 @@ impl SegmentLog {
         let mut cut = false;
         for first in firsts {
             let path = segment_path(dir, first);
-            let after = segments.iter().rev().find_map(Segment::last);
+            let after = newest(&segments);
             if cut || after.is_some_and(|a| first <= a) {
                 // After a bad record, or overlapping the log: not part of it.
                 tracing::warn!(path = %path.display(), "dropping a Raft log segment after the end of the log");
@@ -220,12 +236,7 @@ impl SegmentLog {
 
     /// The index of the newest record, if there is one.
     pub fn last_index(&self) -> Option<u64> {
-        self.inner
-            .lock()
-            .segments
-            .iter()
-            .rev()
-            .find_map(Segment::last)
+        newest(&self.inner.lock().segments)
     }
 
     /// How many bytes the records after `index` take on disk (all of them for `None`).
@@ -247,8 +258,7 @@ impl SegmentLog {
             return Ok(());
         };
         let mut inner = self.inner.lock();
-        let last = inner.segments.iter().rev().find_map(Segment::last);
-        if let Some(last) = last {
+        if let Some(last) = newest(&inner.segments) {
             if first <= last {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
@@ -341,16 +351,11 @@ impl SegmentLog {
     pub fn truncate_after(&self, last_kept: Option<u64>) -> io::Result<()> {
         let mut inner = self.inner.lock();
         let keep_from = last_kept.map_or(0, |l| l.saturating_add(1));
-        let mut removed = false;
+        let mut gone = Vec::new();
         while inner.segments.back().is_some_and(|s| s.first >= keep_from) {
-            if let Some(s) = inner.segments.pop_back() {
-                std::fs::remove_file(&s.path)?;
-                removed = true;
-            }
+            gone.extend(inner.segments.pop_back());
         }
-        if removed {
-            sync_dir(&self.dir)?;
-        }
+        delete(&self.dir, gone)?;
         let Inner {
             segments, unsynced, ..
         } = &mut *inner;
@@ -370,7 +375,7 @@ impl SegmentLog {
     /// that also holds newer ones stay on disk; the caller ignores them.
     pub fn purge_upto(&self, upto: u64) -> io::Result<()> {
         let mut inner = self.inner.lock();
-        let mut removed = false;
+        let mut gone = Vec::new();
         while inner
             .segments
             .front()
@@ -378,14 +383,10 @@ impl SegmentLog {
         {
             if let Some(s) = inner.segments.pop_front() {
                 inner.unsynced.retain(|f| !Arc::ptr_eq(f, &s.file));
-                std::fs::remove_file(&s.path)?;
-                removed = true;
+                gone.push(s);
             }
         }
-        if removed {
-            sync_dir(&self.dir)?;
-        }
-        Ok(())
+        delete(&self.dir, gone)
     }
 
     /// Makes everything appended or truncated so far durable.

@@ -321,9 +321,9 @@ fn migrate_keyspace_log(
         for k in chunk {
             b.remove(&log, k.clone());
         }
-        b.remove(state, COMPACT_FROM);
         b.commit()?;
     }
+    state.remove(COMPACT_FROM)?;
     db.persist(PersistMode::SyncAll)?;
     tracing::info!(
         entries = keys.len(),
