@@ -47,7 +47,7 @@ pub(super) fn apply(
                 return Ok(Response::Int(0));
             }
             txn.detach(*db, src, &src_raw);
-            txn.put(*db, dst, dst_raw.as_ref(), &src_live);
+            txn.put(*db, dst, dst_raw.as_ref(), src_live);
             Ok(if *if_absent {
                 Response::Int(1)
             } else {
@@ -95,7 +95,7 @@ pub(super) fn apply(
                 expire_at: src_live.expire_at,
                 value,
             };
-            txn.put(*dst_db, dst, dst_raw.as_ref(), &new);
+            txn.put(*dst_db, dst, dst_raw.as_ref(), new);
             Ok(Response::Int(1))
         }
         Command::Expire {
@@ -126,7 +126,7 @@ pub(super) fn apply(
                     expire_at: Some(*at_ms),
                     value: live.value,
                 };
-                txn.put(*db, key, Some(&raw), &new);
+                txn.put(*db, key, Some(&raw), new);
             }
             Ok(Response::Int(1))
         }
@@ -141,7 +141,7 @@ pub(super) fn apply(
                 expire_at: None,
                 value: live.value,
             };
-            txn.put(*db, key, Some(&raw), &new);
+            txn.put(*db, key, Some(&raw), new);
             Ok(Response::Int(1))
         }
         Command::FlushDb { db } => {

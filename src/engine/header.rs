@@ -60,6 +60,19 @@ impl Header {
         }
     }
 
+    /// A copy with a string's bytes left out (read as empty): all that overwriting or deleting
+    /// the key needs of it (type, expiry, a collection's version), without copying a value that
+    /// is about to go.
+    pub fn shape(&self) -> Header {
+        Header {
+            expire_at: self.expire_at,
+            value: match &self.value {
+                Value::String(_) => Value::String(Bytes::new()),
+                Value::List(m) => Value::List(*m),
+            },
+        }
+    }
+
     pub fn key_type(&self) -> KeyType {
         match self.value {
             Value::String(_) => KeyType::String,

@@ -45,7 +45,7 @@ fn store(txn: &mut Txn<'_>, db: Db, key: &[u8], raw: &Header, meta: ListMeta) {
             expire_at: raw.expire_at,
             value: Value::List(meta),
         };
-        txn.put(db, key, Some(raw), &new);
+        txn.put(db, key, Some(raw), new);
     }
 }
 
@@ -121,7 +121,7 @@ fn push(
         expire_at,
         value: Value::List(meta),
     };
-    txn.put(db, key, raw.as_ref(), &new);
+    txn.put(db, key, raw.as_ref(), new);
     Ok(meta.len())
 }
 
@@ -150,7 +150,7 @@ fn rewrite(
         expire_at: raw.expire_at,
         value: Value::List(meta),
     };
-    txn.put(db, key, Some(raw), &new);
+    txn.put(db, key, Some(raw), new);
 }
 
 fn all_elements(txn: &Txn<'_>, meta: &ListMeta) -> Result<Vec<Bytes>, CommandError> {

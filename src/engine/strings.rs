@@ -24,7 +24,11 @@ pub(super) fn apply(
             cond,
             get,
         } => {
-            let (raw, live) = txn.header(*db, key, now)?;
+            let (raw, live) = if *get {
+                txn.header(*db, key, now)?
+            } else {
+                txn.shape(*db, key, now)?
+            };
             let old_value = match (&live, get) {
                 (
                     Some(Header {
@@ -64,13 +68,13 @@ pub(super) fn apply(
         } => {
             if *if_none_exist {
                 for (k, _) in pairs {
-                    if txn.header(*db, k, now)?.1.is_some() {
+                    if txn.shape(*db, k, now)?.1.is_some() {
                         return Ok(Response::Int(0));
                     }
                 }
             }
             for (k, v) in pairs {
-                let raw = txn.raw_header(*db, k)?;
+                let raw = txn.shape(*db, k, now)?.0;
                 write_string(txn, *db, k, raw.as_ref(), v.clone(), None, now);
             }
             Ok(if *if_none_exist {
@@ -225,7 +229,7 @@ fn write_string(
         }
         txn.count_expired(1);
     } else {
-        txn.put(db, key, raw, &new);
+        txn.put(db, key, raw, new);
     }
 }
 

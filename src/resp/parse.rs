@@ -17,11 +17,6 @@ impl Args {
         Args { args, pos: 1 }
     }
 
-    /// All arguments, the command name included.
-    pub fn all(&self) -> &[Bytes] {
-        &self.args
-    }
-
     pub fn remaining(&self) -> usize {
         self.args.len().saturating_sub(self.pos)
     }
@@ -30,11 +25,14 @@ impl Args {
         self.remaining() == 0
     }
 
+    /// The next argument, taken out of the request rather than cloned: a clone and the drop of
+    /// the original are two atomic updates of the input buffer's reference count, and with ten
+    /// or twenty arguments per command (MSET) those were a tenth of the server's CPU.
     pub fn next_bytes(&mut self) -> Result<Bytes, CommandError> {
         let b = self
             .args
-            .get(self.pos)
-            .cloned()
+            .get_mut(self.pos)
+            .map(std::mem::take)
             .ok_or(CommandError::Syntax)?;
         self.pos += 1;
         Ok(b)
@@ -77,7 +75,7 @@ impl Args {
     }
 
     pub fn rest(&mut self) -> Vec<Bytes> {
-        let out = self.args[self.pos.min(self.args.len())..].to_vec();
+        let out = self.args.split_off(self.pos.min(self.args.len()));
         self.pos = self.args.len();
         out
     }
