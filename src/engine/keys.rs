@@ -216,7 +216,11 @@ mod tests {
         }
         let key: Vec<u8> = (0..100u8).map(|i| i.wrapping_mul(37) | 0x80).collect();
         for len in 0..key.len() {
-            assert_eq!(slot(&key[..len]), bitwise(&key[..len]) % SLOTS, "length {len}");
+            assert_eq!(
+                slot(&key[..len]),
+                bitwise(&key[..len]) % SLOTS,
+                "length {len}"
+            );
         }
         assert_eq!(bitwise(b"123456789"), 0x31C3);
     }
