@@ -519,6 +519,42 @@ mod tests {
         )
     }
 
+    /// An entry of `commands` one-command requests.
+    fn entry_of(index: u64, commands: usize) -> Entry {
+        let cmd = Command::GetDel {
+            db: Db::default(),
+            key: bytes::Bytes::from_static(b"k"),
+        };
+        Entry::new_normal(
+            openraft::testing::log_id::<TypeConfig>(1, 1, index),
+            Batch {
+                now_ms: 7,
+                requests: Arc::new(vec![vec![cmd]; commands]),
+            },
+        )
+    }
+
+    /// Small entries stay eight deep; large ones two, never fewer, whatever their size in
+    /// commands.
+    #[test]
+    fn recent_entries_are_bounded_by_commands_but_keep_two() {
+        let mut recent = Recent::default();
+        for i in 1..=20 {
+            recent.push(entry_of(i, 10), 10);
+        }
+        assert_eq!(recent.entries.len(), RECENT_ENTRIES);
+        for i in 21..=24 {
+            recent.push(entry_of(i, RECENT_COMMANDS / 2 + 1), 10);
+        }
+        assert_eq!(recent.first_index(), Some(23));
+        assert_eq!(recent.entries.len(), RECENT_MIN_ENTRIES);
+        assert_eq!(recent.commands, 2 * (RECENT_COMMANDS / 2 + 1));
+        recent.push(entry_of(25, RECENT_COMMANDS * 4), 10);
+        assert_eq!(recent.first_index(), Some(24));
+        recent.truncate_after(Some(24));
+        assert_eq!(recent.commands, RECENT_COMMANDS / 2 + 1);
+    }
+
     fn open(dir: &Path) -> LogStore {
         let durability = Arc::new(Durability::new(Fsync::Never, true));
         LogStore::open(dir, durability, 64 << 20).expect("open")
