@@ -74,7 +74,7 @@ pub(super) fn apply(
                 }
             }
             for (k, v) in pairs {
-                let raw = txn.shape(*db, k, now)?.0;
+                let raw = txn.raw_shape(*db, k)?;
                 write_string(txn, *db, k, raw.as_ref(), v.clone(), None, now);
             }
             Ok(if *if_none_exist {

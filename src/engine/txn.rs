@@ -34,6 +34,12 @@ pub struct Txn<'a> {
     headers: RefCell<HeaderCache>,
 }
 
+/// A stored header beside the same header if it is live at `now_ms`.
+fn with_live(raw: Option<Header>, now_ms: i64) -> (Option<Header>, Option<Header>) {
+    let live = raw.clone().filter(|h| !h.is_expired(now_ms));
+    (raw, live)
+}
+
 impl<'a> Txn<'a> {
     pub(super) fn new(engine: &'a Engine) -> Txn<'a> {
         Txn {
@@ -91,9 +97,7 @@ impl<'a> Txn<'a> {
         key: &[u8],
         now_ms: i64,
     ) -> Result<(Option<Header>, Option<Header>), CommandError> {
-        let raw = self.raw_header(db, key)?;
-        let live = raw.clone().filter(|h| !h.is_expired(now_ms));
-        Ok((raw, live))
+        Ok(with_live(self.raw_header(db, key)?, now_ms))
     }
 
     /// [`Txn::header`] for a caller that replaces the value without reading it (SET, MSET): the
@@ -105,9 +109,13 @@ impl<'a> Txn<'a> {
         key: &[u8],
         now_ms: i64,
     ) -> Result<(Option<Header>, Option<Header>), CommandError> {
-        let raw = self.cached_header(db, key, |h| h.as_ref().map(Header::shape))?;
-        let live = raw.clone().filter(|h| !h.is_expired(now_ms));
-        Ok((raw, live))
+        Ok(with_live(self.raw_shape(db, key)?, now_ms))
+    }
+
+    /// [`Txn::raw_header`] without a string's bytes, for a caller that overwrites the key
+    /// whether it has expired or not (MSET).
+    pub fn raw_shape(&self, db: Db, key: &[u8]) -> Result<Option<Header>, CommandError> {
+        self.cached_header(db, key, |h| h.as_ref().map(Header::shape))
     }
 
     /// What `view` makes of the stored header, read once per batch and kept in the cache.
