@@ -80,9 +80,14 @@ fn route(node: &Node, handle: &PrometheusHandle, req: &Request<Incoming>) -> Res
         }
         // Healthy means able to serve: a node that knows no leader can neither write nor read
         // linearizably.
-        "/health" => match node.leader_id() {
-            Some(_) => reply(StatusCode::OK, "text/plain", "ok\n".into()),
-            None => reply(
+        "/health" => match (node.failure(), node.leader_id()) {
+            (Some(why), _) => reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain",
+                format!("stopped applying the log: {why}\n"),
+            ),
+            (None, Some(_)) => reply(StatusCode::OK, "text/plain", "ok\n".into()),
+            (None, None) => reply(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "text/plain",
                 "no leader\n".into(),

@@ -1,35 +1,70 @@
 use thiserror::Error;
 
-/// Why a command or query was refused. The messages are Redis's own, since that is what clients
-/// and their test suites compare against; other front-ends map the variants to their own codes.
+/// Why a command or query was refused, as a type each front-end maps to its own protocol's error
+/// (RESP: `resp::error`). The messages here are for logs, not for clients.
 #[derive(Clone, Debug, Error, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum CommandError {
-    #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    #[error("the key holds another type")]
     WrongType,
-    #[error("ERR value is not an integer or out of range")]
+    #[error("the value is not an integer or out of range")]
     NotInteger,
-    #[error("ERR value is not a valid float")]
+    #[error("the value is not a valid float")]
     NotFloat,
-    #[error("ERR increment or decrement would overflow")]
+    #[error("the increment or decrement would overflow")]
     Overflow,
-    #[error("ERR increment would produce NaN or Infinity")]
+    #[error("the increment would produce NaN or infinity")]
     NanOrInfinity,
-    #[error("ERR no such key")]
+    #[error("no such key")]
     NoSuchKey,
-    #[error("ERR index out of range")]
+    #[error("index out of range")]
     IndexOutOfRange,
-    #[error("ERR syntax error")]
+    #[error("syntax error")]
     Syntax,
-    #[error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")]
+    #[error("the string would exceed the maximum size")]
     StringTooLong,
-    #[error("ERR key is too long (at most {0} bytes)")]
+    #[error("the key is longer than {0} bytes")]
     KeyTooLong(usize),
-    /// Any other refusal, already worded as the protocol expects (`ERR ...`).
+    /// A hash field that an integer increment met holds no integer.
+    #[error("the hash value is not an integer")]
+    HashNotInteger,
+    /// A hash field that a float increment met holds no float.
+    #[error("the hash value is not a float")]
+    HashNotFloat,
+    /// A score computation gave NaN (`+inf` plus `-inf`).
+    #[error("the resulting score is not a number")]
+    ScoreNan,
+    /// COPY onto itself.
+    #[error("source and destination are the same")]
+    SameObject,
+    /// The node could not take the command (no leader, timed out, ...).
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    /// A front-end's own refusal, already worded in its protocol. The engine and the node never
+    /// return it.
     #[error("{0}")]
     Other(String),
-    /// The store failed; nothing of the command was applied.
-    #[error("ERR storage error: {0}")]
+    /// A read of the store failed. (A failure while applying a write is never a reply: it stops
+    /// the state machine.)
+    #[error("storage error: {0}")]
     Storage(String),
+}
+
+/// Why the node could not run a command, whatever the protocol.
+#[derive(Clone, Debug, Error, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum NodeError {
+    /// No leader is known, nor was one elected in time.
+    #[error("the cluster is down (no leader)")]
+    NoLeader,
+    /// The write was handed to the log but its outcome is unknown (the leader changed or went
+    /// away meanwhile): it may or may not have been applied.
+    #[error("{0}; the write may or may not have been applied")]
+    MayHaveApplied(String),
+    /// A read could not be confirmed as up to date; nothing was changed.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The state machine stopped (a storage failure): this node takes no more writes.
+    #[error("the state machine stopped: {0}")]
+    Stopped(String),
 }
 
 impl From<fjall::Error> for CommandError {

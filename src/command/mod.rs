@@ -2,13 +2,25 @@
 //!
 //! A [`Command`] is every state change of every data model; it is what the write path (the log)
 //! carries, so it must be serializable and must apply deterministically: anything that depends on
-//! the clock is resolved to an absolute time before the command is built. A [`Query`] is a read and
-//! never enters the log. Both answer with a [`Response`], which knows nothing of any wire format.
+//! the clock, on randomness or on the node is resolved before the command is built. A [`Query`] is
+//! a read and never enters the log (except inside a transaction, which reads at its place in the
+//! log). Both answer with a [`Response`], which knows nothing of any wire format.
+//!
+//! Each data model has its own sub-enum in its own file; the top-level enums only say which model
+//! a command belongs to, so a new model (Kafka's log, CQL's tables) is a new variant here and a
+//! new file, without touching the others.
 
 mod error;
+pub mod hash;
+pub mod keys;
+pub mod kv;
+pub mod list;
+pub mod node;
 mod response;
+pub mod set;
+pub mod zset;
 
-pub use error::CommandError;
+pub use error::{CommandError, NodeError};
 pub use response::Response;
 
 use bytes::Bytes;
@@ -57,198 +69,113 @@ pub enum End {
     Right,
 }
 
-/// A state change. This enum is the log entry: variants and fields may be added, never reordered.
+/// A state change. This enum is the log entry: variants and fields may be added, never
+/// reordered (the entry's encoding carries a format version for anything else).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
-    /// `SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT|KEEPTTL]`: replies OK, nil when the condition
-    /// failed, or the old value with `get`.
-    Set {
-        db: Db,
-        key: Bytes,
-        value: Bytes,
-        expiry: Expiry,
-        cond: SetCond,
-        get: bool,
-    },
-    /// `MSET` (`if_none_exist` false) and `MSETNX` (true, replies 1 or 0).
-    MSet {
-        db: Db,
-        pairs: Vec<(Bytes, Bytes)>,
-        if_none_exist: bool,
-    },
-    /// `GETDEL key`.
-    GetDel { db: Db, key: Bytes },
-    /// `GETEX key [EX|PX|EXAT|PXAT|PERSIST]`; `Expiry::Keep` leaves the TTL alone.
-    GetEx { db: Db, key: Bytes, expiry: Expiry },
-    /// `APPEND key value`.
-    Append { db: Db, key: Bytes, value: Bytes },
-    /// `INCR`, `INCRBY`, `DECR`, `DECRBY`.
-    IncrBy { db: Db, key: Bytes, delta: i64 },
-    /// `INCRBYFLOAT key delta`.
-    IncrByFloat { db: Db, key: Bytes, delta: f64 },
-    /// `SETRANGE key offset value`.
-    SetRange {
-        db: Db,
-        key: Bytes,
-        offset: u64,
-        value: Bytes,
-    },
-    /// `DEL`/`UNLINK`: replies with the number of keys removed.
-    Del { db: Db, keys: Vec<Bytes> },
-    /// `RENAME` (`if_absent` false) and `RENAMENX`.
-    Rename {
-        db: Db,
-        src: Bytes,
-        dst: Bytes,
-        if_absent: bool,
-    },
-    /// `COPY src dst [DB n] [REPLACE]`.
-    Copy {
-        db: Db,
-        src: Bytes,
-        dst_db: Db,
-        dst: Bytes,
-        replace: bool,
-    },
-    /// `EXPIRE`/`PEXPIRE`/`EXPIREAT`/`PEXPIREAT` with the deadline already absolute.
-    Expire {
-        db: Db,
-        key: Bytes,
-        at_ms: i64,
-        cond: ExpireCond,
-    },
-    /// `PERSIST key`.
-    Persist { db: Db, key: Bytes },
-    /// `LPUSH`/`RPUSH` and, with `only_if_exists`, `LPUSHX`/`RPUSHX`.
-    Push {
-        db: Db,
-        key: Bytes,
-        end: End,
-        values: Vec<Bytes>,
-        only_if_exists: bool,
-    },
-    /// `LPOP`/`RPOP key [count]`: without a count replies with one element or nil.
-    Pop {
-        db: Db,
-        key: Bytes,
-        end: End,
-        count: Option<u64>,
-    },
-    /// `LMPOP`/`BLMPOP` attempt: pops up to `count` from the first non-empty key; replies
-    /// `[key, [elements]]` or a nil array.
-    MPop {
-        db: Db,
-        keys: Vec<Bytes>,
-        end: End,
-        count: u64,
-    },
-    /// `BLPOP`/`BRPOP` attempt: pops one element from the first non-empty key; replies
-    /// `[key, element]` or a nil array.
-    PopFirst { db: Db, keys: Vec<Bytes>, end: End },
-    /// `LSET key index value`.
-    LSet {
-        db: Db,
-        key: Bytes,
-        index: i64,
-        value: Bytes,
-    },
-    /// `LREM key count value`.
-    LRem {
-        db: Db,
-        key: Bytes,
-        count: i64,
-        value: Bytes,
-    },
-    /// `LTRIM key start stop`.
-    LTrim {
-        db: Db,
-        key: Bytes,
-        start: i64,
-        stop: i64,
-    },
-    /// `LINSERT key BEFORE|AFTER pivot value`.
-    LInsert {
-        db: Db,
-        key: Bytes,
-        before: bool,
-        pivot: Bytes,
-        value: Bytes,
-    },
-    /// `LMOVE`/`RPOPLPUSH` (and attempts of their blocking forms).
-    LMove {
-        db: Db,
-        src: Bytes,
-        dst: Bytes,
-        from: End,
-        to: End,
-    },
-    /// `FLUSHDB`.
-    FlushDb { db: Db },
-    /// `FLUSHALL`.
-    FlushAll,
-    /// Issued by the expiry sweeper: deletes those of the keys whose deadline has passed at the
-    /// time of apply (a key whose TTL changed since the sweeper looked is left alone).
-    DeleteExpired { keys: Vec<(Db, Bytes)> },
-    /// Issued in the background: removes up to `budget` elements of collections that were deleted
-    /// or overwritten (their old version), so that DEL of a large key stays O(1).
-    CollectGarbage { budget: u64 },
-    /// A client blocks (BLPOP and friends) on `keys`: `attempt` is tried now and, finding
-    /// nothing, the client `(owner node, id)` is queued until a push serves it. Replies with the
-    /// attempt's reply (nil: queued).
-    Block {
-        owner: u64,
-        id: u64,
-        keys: Vec<(Db, Bytes)>,
-        attempt: Box<Command>,
-    },
-    /// A blocked client gives up (timeout, disconnect): replies 1 if it was still queued.
-    Unblock { owner: u64, id: u64 },
+    Kv(kv::Command),
+    Keys(keys::Command),
+    List(list::Command),
+    Hash(hash::Command),
+    Set(set::Command),
+    ZSet(zset::Command),
+    /// `MULTI ... EXEC`: applied as one step on every replica.
+    Exec(Exec),
+    Node(node::Command),
 }
 
-impl Command {
-    /// The keys this command may add list elements to: blocked clients waiting on them are woken
-    /// after it applies.
-    pub fn pushed_keys(&self) -> Vec<(Db, &Bytes)> {
-        match self {
-            Command::Push { db, key, .. } => vec![(*db, key)],
-            Command::LMove { db, dst, .. } => vec![(*db, dst)],
-            Command::Rename { db, dst, .. } => vec![(*db, dst)],
-            Command::Copy { dst_db, dst, .. } => vec![(*dst_db, dst)],
-            _ => Vec::new(),
-        }
+/// A transaction: unless a watched key changed since its stamp was read, every step applies in
+/// order at one place in the log; replies with one reply per step, or nil if a watch failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Exec {
+    /// Watched keys and the change stamps `WATCH` read (`None`: the key did not exist).
+    pub watches: Vec<(Db, Bytes, Option<u64>)>,
+    pub steps: Vec<Step>,
+}
+
+/// One queued command of a transaction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Step {
+    Write(Command),
+    Read(Query),
+}
+
+/// A read, answered from local state, never logged on its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Query {
+    Kv(kv::Query),
+    Keys(keys::Query),
+    List(list::Query),
+    Hash(hash::Query),
+    Set(set::Query),
+    ZSet(zset::Query),
+}
+
+macro_rules! model_from {
+    ($($variant:ident($module:ident)),*) => {
+        $(
+            impl From<$module::Command> for Command {
+                fn from(c: $module::Command) -> Command {
+                    Command::$variant(c)
+                }
+            }
+            impl From<$module::Query> for Query {
+                fn from(q: $module::Query) -> Query {
+                    Query::$variant(q)
+                }
+            }
+        )*
+    };
+}
+
+model_from!(Kv(kv), Keys(keys), List(list), Hash(hash), Set(set), ZSet(zset));
+
+impl From<node::Command> for Command {
+    fn from(c: node::Command) -> Command {
+        Command::Node(c)
     }
 }
 
-/// How a `SCAN` filters by type.
+/// The type of a key, as `TYPE` names it and `SCAN ... TYPE` filters by it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyType {
     String,
     List,
+    Hash,
+    Set,
+    ZSet,
 }
 
 impl KeyType {
+    const ALL: [KeyType; 5] = [
+        KeyType::String,
+        KeyType::List,
+        KeyType::Hash,
+        KeyType::Set,
+        KeyType::ZSet,
+    ];
+
     /// The name `TYPE` replies with.
     pub fn name(self) -> &'static str {
         match self {
             KeyType::String => "string",
             KeyType::List => "list",
+            KeyType::Hash => "hash",
+            KeyType::Set => "set",
+            KeyType::ZSet => "zset",
         }
     }
 
-    /// Parses a `SCAN ... TYPE t` argument; unknown Redis types match nothing.
+    /// Parses a `SCAN ... TYPE t` argument; unknown types match nothing.
     pub fn from_name(name: &[u8]) -> Option<KeyType> {
-        if name.eq_ignore_ascii_case(b"string") {
-            Some(KeyType::String)
-        } else if name.eq_ignore_ascii_case(b"list") {
-            Some(KeyType::List)
-        } else {
-            None
-        }
+        KeyType::ALL
+            .into_iter()
+            .find(|t| name.eq_ignore_ascii_case(t.name().as_bytes()))
     }
 }
 
 /// What a `TTL`-family query reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TtlKind {
     /// `TTL`: remaining seconds.
     Seconds,
@@ -258,82 +185,4 @@ pub enum TtlKind {
     AtSeconds,
     /// `PEXPIRETIME`: absolute unix milliseconds.
     AtMillis,
-}
-
-/// A read, answered from local state, never logged.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Query {
-    Get {
-        db: Db,
-        key: Bytes,
-    },
-    MGet {
-        db: Db,
-        keys: Vec<Bytes>,
-    },
-    StrLen {
-        db: Db,
-        key: Bytes,
-    },
-    GetRange {
-        db: Db,
-        key: Bytes,
-        start: i64,
-        end: i64,
-    },
-    /// `EXISTS` and `TOUCH`: counts keys that exist, repeats included.
-    Exists {
-        db: Db,
-        keys: Vec<Bytes>,
-    },
-    Type {
-        db: Db,
-        key: Bytes,
-    },
-    Keys {
-        db: Db,
-        pattern: Bytes,
-    },
-    /// One `SCAN` step: resumes after `after` (exclusive) or at the start of `slot`.
-    Scan {
-        db: Db,
-        cursor: u64,
-        pattern: Option<Bytes>,
-        count: u64,
-        key_type: Option<Option<KeyType>>,
-    },
-    RandomKey {
-        db: Db,
-    },
-    Ttl {
-        db: Db,
-        key: Bytes,
-        kind: TtlKind,
-    },
-    LLen {
-        db: Db,
-        key: Bytes,
-    },
-    LRange {
-        db: Db,
-        key: Bytes,
-        start: i64,
-        stop: i64,
-    },
-    LIndex {
-        db: Db,
-        key: Bytes,
-        index: i64,
-    },
-    LPos {
-        db: Db,
-        key: Bytes,
-        element: Bytes,
-        rank: i64,
-        count: Option<u64>,
-        max_len: u64,
-    },
-    DbSize {
-        db: Db,
-    },
 }

@@ -1,10 +1,11 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::CommandError;
+use super::{CommandError, KeyType};
 
 /// A reply, in the shapes the protocols share. Front-ends encode it; RESP2 flattens maps and sets
-/// into arrays and both nils into its null forms.
+/// into arrays and both nils into its null forms. `Status` and `Text` are built by front-ends
+/// only; the engine answers with data.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Response {
     /// `+OK`.
@@ -27,6 +28,8 @@ pub enum Response {
     /// Human-readable text (INFO, CLIENT LIST): a verbatim string in RESP3, bulk in RESP2.
     Verbatim(String),
     Error(CommandError),
+    /// The type of a key (`None`: no such key).
+    Type(Option<KeyType>),
 }
 
 impl Response {
@@ -77,6 +80,7 @@ enum WireResponse {
     Bool(bool),
     Verbatim(String),
     Error(CommandError),
+    Type(Option<KeyType>),
 }
 
 impl<'de> Deserialize<'de> for Response {
@@ -101,6 +105,7 @@ impl From<WireResponse> for Response {
             WireResponse::Bool(b) => Response::Bool(b),
             WireResponse::Verbatim(v) => Response::Verbatim(v),
             WireResponse::Error(e) => Response::Error(e),
+            WireResponse::Type(t) => Response::Type(t),
         }
     }
 }

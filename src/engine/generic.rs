@@ -2,9 +2,12 @@
 
 use bytes::Bytes;
 
-use super::header::{Header, ListMeta, Value};
-use super::{keys, ApplyContext, Engine, Txn, DATABASES};
-use crate::command::{Command, CommandError, Db, ExpireCond, Query, Response, TtlKind};
+use super::header::{CollMeta, Header, ListMeta, Value};
+use super::overlay::ScanRange;
+use super::space::Space;
+use super::{corrupt, keys, ApplyContext, Txn, DATABASES};
+use crate::command::keys::{Command, Query};
+use crate::command::{CommandError, Db, ExpireCond, Response, TtlKind};
 
 /// Keys a FLUSHDB removes per pass over the key records.
 const FLUSH_CHUNK: usize = 10_000;
@@ -62,9 +65,7 @@ pub(super) fn apply(
             replace,
         } => {
             if db == dst_db && src == dst {
-                return Err(CommandError::Other(
-                    "ERR source and destination objects are the same".into(),
-                ));
+                return Err(CommandError::SameObject);
             }
             let (_, Some(src_live)) = txn.header(*db, src, now)? else {
                 return Ok(Response::Int(0));
@@ -90,11 +91,11 @@ pub(super) fn apply(
                     }
                     Value::List(copy)
                 }
+                Value::Hash(c) => Value::Hash(copy_elements(txn, Space::Hashes, c, ctx.index)?),
+                Value::Set(c) => Value::Set(copy_elements(txn, Space::Sets, c, ctx.index)?),
+                Value::ZSet(c) => Value::ZSet(copy_elements(txn, Space::ZSets, c, ctx.index)?),
             };
-            let new = Header {
-                expire_at: src_live.expire_at,
-                value,
-            };
+            let new = Header::new(value, src_live.expire_at);
             txn.put(*dst_db, dst, dst_raw.as_ref(), new);
             Ok(Response::Int(1))
         }
@@ -122,10 +123,7 @@ pub(super) fn apply(
                 txn.remove(*db, key, &raw);
                 txn.count_expired(1);
             } else {
-                let new = Header {
-                    expire_at: Some(*at_ms),
-                    value: live.value,
-                };
+                let new = Header::new(live.value, Some(*at_ms));
                 txn.put(*db, key, Some(&raw), new);
             }
             Ok(Response::Int(1))
@@ -137,10 +135,7 @@ pub(super) fn apply(
             if live.expire_at.is_none() {
                 return Ok(Response::Int(0));
             }
-            let new = Header {
-                expire_at: None,
-                value: live.value,
-            };
+            let new = Header::new(live.value, None);
             txn.put(*db, key, Some(&raw), new);
             Ok(Response::Int(1))
         }
@@ -154,8 +149,29 @@ pub(super) fn apply(
             }
             Ok(Response::Ok)
         }
-        _ => Err(CommandError::Other("ERR not a key command".into())),
     }
+}
+
+/// Copies every element of a hash, set or sorted set to a new version (COPY). Element keys
+/// start with the version, so a copy is the same records under another prefix.
+fn copy_elements(
+    txn: &mut Txn<'_>,
+    space: Space,
+    from: &CollMeta,
+    version: u64,
+) -> Result<CollMeta, CommandError> {
+    let prefix = keys::version_prefix(from.version);
+    let records = txn.scan(space, &ScanRange::prefix(&prefix, usize::MAX))?;
+    for (k, v) in records {
+        let rest = k.get(prefix.len()..).ok_or_else(corrupt)?;
+        let mut key = keys::version_prefix(version).to_vec();
+        key.extend_from_slice(rest);
+        txn.put_record(space, key, v);
+    }
+    Ok(CollMeta {
+        version,
+        len: from.len,
+    })
 }
 
 /// Removes every key of a database; collection elements go to the collector.
@@ -192,53 +208,77 @@ fn ttl_reply(h: &Header, kind: TtlKind, now: i64) -> i64 {
     }
 }
 
-pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, CommandError> {
+pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, CommandError> {
     match q {
         Query::Exists { db, keys } => {
             let mut n = 0;
             for key in keys {
-                if engine.live_header_direct(*db, key, now)?.is_some() {
+                if txn.live(*db, key, now)?.is_some() {
                     n += 1;
                 }
             }
             Ok(Response::Int(n))
         }
-        Query::Type { db, key } => Ok(Response::Status(
-            engine
-                .live_header_direct(*db, key, now)?
-                .map_or("none", |h| h.key_type().name()),
+        Query::Type { db, key } => Ok(Response::Type(
+            txn.live(*db, key, now)?.map(|h| h.key_type()),
         )),
         Query::Ttl { db, key, kind } => Ok(Response::Int(
-            engine
-                .live_header_direct(*db, key, now)?
+            txn.live(*db, key, now)?
                 .map_or(-2, |h| ttl_reply(&h, *kind, now)),
         )),
-        Query::DbSize { db } => Ok(Response::Int(engine.key_counts(*db).0 as i64)),
-        Query::RandomKey { db } => random_key(engine, *db, now),
-        _ => Err(CommandError::Other("ERR not a key query".into())),
+        Query::DbSize { db } => Ok(Response::Int(txn.engine.key_counts(*db).0 as i64)),
+        Query::RandomKey { db } => random_key(txn, *db, now),
+        Query::Keys { db, pattern } => super::scan::keys(txn, *db, pattern, now),
+        Query::Scan {
+            db,
+            cursor,
+            pattern,
+            count,
+            key_type,
+        } => {
+            let args = super::scan::ScanArgs {
+                db: *db,
+                cursor: *cursor,
+                pattern: pattern.as_deref(),
+                count: *count,
+                key_type: *key_type,
+            };
+            super::scan::scan(txn, &args, now)
+        }
+        Query::Stamps { db, keys } => {
+            let mut out = Vec::with_capacity(keys.len());
+            for key in keys {
+                out.push(match txn.live(*db, key, now)? {
+                    Some(h) => Response::Int(h.stamp as i64),
+                    None => Response::Nil,
+                });
+            }
+            Ok(Response::Array(out))
+        }
     }
 }
 
 /// A key chosen by seeking to a random hash slot: uniform over slots rather than keys, which is
 /// as much as Redis promises.
-fn random_key(engine: &Engine, db: Db, now: i64) -> Result<Response, CommandError> {
-    if engine.key_counts(db).0 == 0 {
+fn random_key(txn: &Txn<'_>, db: Db, now: i64) -> Result<Response, CommandError> {
+    if txn.engine.key_counts(db).0 == 0 {
         return Ok(Response::Nil);
     }
     let prefix = keys::db_prefix(db);
-    let end = [prefix[0], prefix[1] + 1];
     for _ in 0..16 {
         let slot = rand::random_range(0..keys::SLOTS);
         let start = keys::slot_prefix(db, slot);
-        let after = engine.meta.range(start.to_vec()..end.to_vec()).next();
-        let first = match after {
-            Some(kv) => Some(kv),
-            None => engine.meta.prefix(prefix).next(),
+        let after = ScanRange {
+            from: &start,
+            ..ScanRange::prefix(&prefix, 1)
         };
-        let Some(kv) = first else {
+        let mut first = txn.scan(Space::Meta, &after)?;
+        if first.is_empty() {
+            first = txn.scan(Space::Meta, &ScanRange::prefix(&prefix, 1))?;
+        }
+        let Some((k, v)) = first.into_iter().next() else {
             return Ok(Response::Nil);
         };
-        let (k, v) = kv.into_inner()?;
         let live = Header::decode(&v).is_some_and(|h| !h.is_expired(now));
         if let (true, Some((_, _, key))) = (live, keys::decode_key_record(&k)) {
             return Ok(Response::Bulk(Bytes::copy_from_slice(key)));

@@ -1,15 +1,21 @@
-//! The value of a key record: what type the key is, when it expires, and either the string value
-//! itself (one lookup serves GET) or a collection's metadata.
+//! The value of a key record: what type the key is, when it expires, when it last changed, and
+//! either the string value itself (one lookup serves GET) or a collection's metadata.
 //!
-//! Layout: `type:u8 flags:u8 [expire_at:i64 BE if flags & 1] payload`, where the payload is the raw
-//! value for strings and `version:u64 head:i64 tail:i64` for lists.
+//! Layout: `type:u8 flags:u8 [expire_at:i64 BE if flags & 1] stamp:u64 BE payload`, where the
+//! payload is the raw value for strings, `version:u64 head:i64 tail:i64` for lists and
+//! `version:u64 len:u64` for hashes, sets and sorted sets. The stamp is the log position of the
+//! key's last change (what `WATCH` compares).
 
 use bytes::Bytes;
 
+use super::space::Space;
 use crate::command::KeyType;
 
 const STRING: u8 = 1;
 const LIST: u8 = 2;
+const HASH: u8 = 3;
+const SET: u8 = 4;
+const ZSET: u8 = 5;
 const HAS_EXPIRY: u8 = 1;
 
 /// A list's elements are `head..tail` of `version` in the `lists` keyspace.
@@ -40,23 +46,41 @@ impl ListMeta {
     }
 }
 
+/// A hash's, set's or sorted set's elements hang off `version` in the model's keyspace; `len`
+/// counts them, so the cardinality is one lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollMeta {
+    pub version: u64,
+    pub len: u64,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     String(Bytes),
     List(ListMeta),
+    Hash(CollMeta),
+    Set(CollMeta),
+    ZSet(CollMeta),
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Header {
     pub expire_at: Option<i64>,
+    /// The log position of the key's last change, set by [`super::Txn::put`].
+    pub stamp: u64,
     pub value: Value,
 }
 
 impl Header {
     pub fn string(value: Bytes, expire_at: Option<i64>) -> Header {
+        Header::new(Value::String(value), expire_at)
+    }
+
+    pub fn new(value: Value, expire_at: Option<i64>) -> Header {
         Header {
             expire_at,
-            value: Value::String(value),
+            stamp: 0,
+            value,
         }
     }
 
@@ -66,9 +90,10 @@ impl Header {
     pub fn shape(&self) -> Header {
         Header {
             expire_at: self.expire_at,
+            stamp: self.stamp,
             value: match &self.value {
                 Value::String(_) => Value::String(Bytes::new()),
-                Value::List(m) => Value::List(*m),
+                other => other.clone(),
             },
         }
     }
@@ -77,6 +102,9 @@ impl Header {
         match self.value {
             Value::String(_) => KeyType::String,
             Value::List(_) => KeyType::List,
+            Value::Hash(_) => KeyType::Hash,
+            Value::Set(_) => KeyType::Set,
+            Value::ZSet(_) => KeyType::ZSet,
         }
     }
 
@@ -85,24 +113,35 @@ impl Header {
         self.expire_at.is_some_and(|at| at <= now_ms)
     }
 
-    /// The collection version whose elements this header owns, if any.
-    pub fn version(&self) -> Option<u64> {
+    /// The collection version whose elements this header owns, and the keyspace they are in.
+    pub fn elements(&self) -> Option<(Space, u64)> {
         match self.value {
             Value::String(_) => None,
-            Value::List(l) => Some(l.version),
+            Value::List(l) => Some((Space::Lists, l.version)),
+            Value::Hash(c) => Some((Space::Hashes, c.version)),
+            Value::Set(c) => Some((Space::Sets, c.version)),
+            Value::ZSet(c) => Some((Space::ZSets, c.version)),
         }
+    }
+
+    /// The collection version whose elements this header owns, if any.
+    pub fn version(&self) -> Option<u64> {
+        self.elements().map(|(_, v)| v)
     }
 
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(
-            18 + match &self.value {
+            26 + match &self.value {
                 Value::String(s) => s.len(),
-                Value::List(_) => 24,
+                _ => 24,
             },
         );
         out.push(match self.value {
             Value::String(_) => STRING,
             Value::List(_) => LIST,
+            Value::Hash(_) => HASH,
+            Value::Set(_) => SET,
+            Value::ZSet(_) => ZSET,
         });
         match self.expire_at {
             Some(at) => {
@@ -111,12 +150,17 @@ impl Header {
             }
             None => out.push(0),
         }
+        out.extend_from_slice(&self.stamp.to_be_bytes());
         match &self.value {
             Value::String(s) => out.extend_from_slice(s),
             Value::List(l) => {
                 out.extend_from_slice(&l.version.to_be_bytes());
                 out.extend_from_slice(&l.head.to_be_bytes());
                 out.extend_from_slice(&l.tail.to_be_bytes());
+            }
+            Value::Hash(c) | Value::Set(c) | Value::ZSet(c) => {
+                out.extend_from_slice(&c.version.to_be_bytes());
+                out.extend_from_slice(&c.len.to_be_bytes());
             }
         }
         out
@@ -133,6 +177,15 @@ impl Header {
         } else {
             None
         };
+        let (stamp, rest) = rest.split_first_chunk::<8>()?;
+        let coll = |rest: &[u8]| -> Option<CollMeta> {
+            let (v, r) = rest.split_first_chunk::<8>()?;
+            let (l, _) = r.split_first_chunk::<8>()?;
+            Some(CollMeta {
+                version: u64::from_be_bytes(*v),
+                len: u64::from_be_bytes(*l),
+            })
+        };
         let value = match kind {
             STRING => Value::String(Bytes::copy_from_slice(rest)),
             LIST => {
@@ -145,9 +198,16 @@ impl Header {
                     tail: i64::from_be_bytes(*t),
                 })
             }
+            HASH => Value::Hash(coll(rest)?),
+            SET => Value::Set(coll(rest)?),
+            ZSET => Value::ZSet(coll(rest)?),
             _ => return None,
         };
-        Some(Header { expire_at, value })
+        Some(Header {
+            expire_at,
+            stamp: u64::from_be_bytes(*stamp),
+            value,
+        })
     }
 }
 
@@ -157,16 +217,25 @@ mod tests {
 
     #[test]
     fn round_trips() {
+        let coll = CollMeta { version: 3, len: 7 };
         for h in [
             Header::string(Bytes::from_static(b"v"), None),
             Header::string(Bytes::new(), Some(-1)),
             Header {
                 expire_at: Some(1_700_000_000_000),
+                stamp: 42,
                 value: Value::List(ListMeta {
                     version: 9,
                     head: -2,
                     tail: 5,
                 }),
+            },
+            Header::new(Value::Hash(coll), None),
+            Header::new(Value::Set(coll), Some(5)),
+            Header {
+                expire_at: None,
+                stamp: u64::MAX,
+                value: Value::ZSet(coll),
             },
         ] {
             assert_eq!(Header::decode(&h.encode()), Some(h));
@@ -176,9 +245,10 @@ mod tests {
     #[test]
     fn corrupt_records_are_rejected() {
         assert_eq!(Header::decode(&[]), None);
-        assert_eq!(Header::decode(&[9, 0]), None);
+        assert_eq!(Header::decode(&[9, 0, 0, 0, 0, 0, 0, 0, 0, 0]), None);
         assert_eq!(Header::decode(&[LIST, 0, 1, 2]), None);
         assert_eq!(Header::decode(&[STRING, HAS_EXPIRY, 1]), None);
+        assert_eq!(Header::decode(&[HASH, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), None);
     }
 
     #[test]

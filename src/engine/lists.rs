@@ -2,13 +2,12 @@
 //! either end are O(1) and the elements are always dense between the counters.
 
 use bytes::Bytes;
-use fjall::Readable;
 
 use super::header::{Header, ListMeta, Value};
 use super::strings::clamp_range;
-use super::txn::collect_elements;
-use super::{keys, ApplyContext, Engine, Txn};
-use crate::command::{Command, CommandError, Db, End, Query, Response};
+use super::{ApplyContext, Txn};
+use crate::command::list::{Command, Query};
+use crate::command::{CommandError, Db, End, Response};
 
 /// A key's stored header (live or expired) and, if live, its list.
 type ListAt = (Option<Header>, Option<(Header, ListMeta)>);
@@ -20,7 +19,7 @@ fn list_at(txn: &Txn<'_>, db: Db, key: &[u8], now: i64) -> Result<ListAt, Comman
         None => Ok((raw, None)),
         Some(h) => match h.value {
             Value::List(l) => Ok((raw, Some((h, l)))),
-            Value::String(_) => Err(CommandError::WrongType),
+            _ => Err(CommandError::WrongType),
         },
     }
 }
@@ -41,10 +40,7 @@ fn store(txn: &mut Txn<'_>, db: Db, key: &[u8], raw: &Header, meta: ListMeta) {
     if meta.is_empty() {
         txn.detach(db, key, raw);
     } else {
-        let new = Header {
-            expire_at: raw.expire_at,
-            value: Value::List(meta),
-        };
+        let new = Header::new(Value::List(meta), raw.expire_at);
         txn.put(db, key, Some(raw), new);
     }
 }
@@ -117,10 +113,7 @@ fn push(
             }
         }
     }
-    let new = Header {
-        expire_at,
-        value: Value::List(meta),
-    };
+    let new = Header::new(Value::List(meta), expire_at);
     txn.put(db, key, raw.as_ref(), new);
     Ok(meta.len())
 }
@@ -146,10 +139,7 @@ fn rewrite(
     for (i, v) in items.iter().enumerate() {
         txn.put_element(meta.version, i as i64, v);
     }
-    let new = Header {
-        expire_at: raw.expire_at,
-        value: Value::List(meta),
-    };
+    let new = Header::new(Value::List(meta), raw.expire_at);
     txn.put(db, key, Some(raw), new);
 }
 
@@ -241,13 +231,15 @@ pub(super) fn apply(
             index,
             value,
         } => {
-            let Some((_, meta)) = live_list(txn, *db, key, now)? else {
+            let Some((raw, meta)) = live_list(txn, *db, key, now)? else {
                 return Err(CommandError::NoSuchKey);
             };
             let Some(at) = meta.index_of(*index) else {
                 return Err(CommandError::IndexOutOfRange);
             };
             txn.put_element(meta.version, at, value);
+            // The same header again: a change all the same (its stamp moves, for WATCH).
+            txn.put(*db, key, Some(&raw), raw.clone());
             Ok(Response::Ok)
         }
         Command::LRem {
@@ -350,14 +342,12 @@ pub(super) fn apply(
             push(txn, *db, dst, *to, std::slice::from_ref(&v), ctx)?;
             Ok(Response::Bulk(v))
         }
-        _ => Err(CommandError::Other("ERR not a list command".into())),
     }
 }
 
-pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, CommandError> {
-    let view = engine.db.snapshot();
+pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, CommandError> {
     let list = |db: Db, key: &[u8]| -> Result<Option<ListMeta>, CommandError> {
-        match engine.live_header_in(&view, db, key, now)? {
+        match txn.live(db, key, now)? {
             None => Ok(None),
             Some(Header {
                 value: Value::List(l),
@@ -367,14 +357,7 @@ pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, Co
         }
     };
     let range = |meta: &ListMeta, from: i64, to: i64, reverse: bool, limit: usize| {
-        if from >= to {
-            return Ok(Vec::new());
-        }
-        let iter = view.range(
-            &engine.lists,
-            keys::element(meta.version, from)..keys::element(meta.version, to),
-        );
-        collect_elements(iter, reverse, limit)
+        txn.elements_limited(meta.version, from, to, reverse, limit)
     };
     match q {
         Query::LLen { db, key } => Ok(Response::Int(list(*db, key)?.map_or(0, |l| l.len()))),
@@ -385,8 +368,7 @@ pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, Co
             let Some(at) = meta.index_of(*index) else {
                 return Ok(Response::Nil);
             };
-            let v = view.get(&engine.lists, keys::element(meta.version, at))?;
-            Ok(Response::bulk_or_nil(v.map(|v| Bytes::copy_from_slice(&v))))
+            Ok(Response::bulk_or_nil(txn.get_element(meta.version, at)?))
         }
         Query::LRange {
             db,
@@ -451,6 +433,5 @@ pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, Co
                 None => found.into_iter().next().unwrap_or(Response::Nil),
             })
         }
-        _ => Err(CommandError::Other("ERR not a list query".into())),
     }
 }

@@ -3,10 +3,28 @@
 
 use bytes::Bytes;
 
-use super::{keys, ApplyContext, Engine, Txn};
-use crate::command::{Command, CommandError, Db, Response};
+use super::space::Space;
+use super::{keys, settle, ApplyContext, ApplyFailure, Engine, Txn};
+use crate::command::node::Command;
+use crate::command::{CommandError, Db, Response};
 
 pub(super) fn apply(
+    engine: &Engine,
+    txn: &mut Txn<'_>,
+    cmd: &Command,
+    ctx: &ApplyContext,
+) -> Result<Response, ApplyFailure> {
+    match cmd {
+        // Blocking is handled by `Engine::apply_entry`, which owns the queue of blocked clients.
+        // Met here, the command sits inside a transaction, where nothing blocks (as in Redis):
+        // the attempt runs once and its reply stands.
+        Command::Block { attempt, .. } => engine.apply(txn, attempt, ctx),
+        Command::Unblock { .. } => Ok(Response::Int(0)),
+        other => settle(housekeeping(txn, other, ctx)),
+    }
+}
+
+fn housekeeping(
     txn: &mut Txn<'_>,
     cmd: &Command,
     ctx: &ApplyContext,
@@ -28,20 +46,23 @@ pub(super) fn apply(
         Command::CollectGarbage { budget } => {
             let mut left = *budget as usize;
             let mut collected = 0i64;
-            for (record, _) in txn.meta_keys(&keys::garbage_prefix(), 64)? {
+            for (record, tag) in txn.meta_keys(&keys::garbage_prefix(), 64)? {
                 if left == 0 {
                     break;
                 }
-                let Some(version) = keys::decode_garbage(&record) else {
+                let (Some(version), Some(space)) = (
+                    keys::decode_garbage(&record),
+                    tag.first().copied().and_then(Space::from_tag),
+                ) else {
                     txn.remove_meta(&record);
                     continue;
                 };
-                let elements = txn.version_elements(version, left)?;
+                let elements = txn.version_elements(space, version, left)?;
                 let done = elements.len() < left;
                 left -= elements.len();
                 collected += elements.len() as i64;
                 for k in elements {
-                    txn.remove_list_key(&k);
+                    txn.delete_record(space, k);
                 }
                 if done {
                     txn.remove_meta(&record);
@@ -49,7 +70,7 @@ pub(super) fn apply(
             }
             Ok(Response::Int(collected))
         }
-        _ => Err(CommandError::Other("ERR not a maintenance command".into())),
+        Command::Block { .. } | Command::Unblock { .. } => Ok(Response::Int(0)),
     }
 }
 
@@ -57,7 +78,7 @@ pub(super) fn due_expiries(engine: &Engine, now_ms: i64, limit: usize) -> Vec<(D
     let start = keys::expiry_prefix().to_vec();
     let end = keys::expiry_upper_bound(now_ms);
     engine
-        .meta
+        .meta()
         .range(start..end)
         .take(limit)
         .filter_map(|kv| {
@@ -69,5 +90,5 @@ pub(super) fn due_expiries(engine: &Engine, now_ms: i64, limit: usize) -> Vec<(D
 }
 
 pub(super) fn has_garbage(engine: &Engine) -> bool {
-    engine.meta.prefix(keys::garbage_prefix()).next().is_some()
+    engine.meta().prefix(keys::garbage_prefix()).next().is_some()
 }

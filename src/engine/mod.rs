@@ -4,27 +4,36 @@
 //! effects of the commands before it in the same batch, and the whole batch, with the index of the
 //! last applied command, lands atomically.
 
+mod coll;
+mod exec;
+pub mod format;
 mod generic;
+mod hashes;
 mod header;
 pub mod keys;
 mod lists;
 mod maintenance;
 mod overlay;
 mod scan;
+mod sets;
 pub mod snapshot;
+pub mod space;
 mod strings;
 mod txn;
 mod waiters;
+mod zsets;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use bytes::Bytes;
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode, Readable};
+use fjall::{Database, PersistMode};
 
-use crate::command::{Command, CommandError, Db, Query, Response};
-pub use header::{Header, ListMeta, Value};
+use crate::command::{kv, Command, CommandError, Db, Query, Response};
+pub use format::FORMAT_VERSION;
+pub use header::{CollMeta, Header, ListMeta, Value};
 pub use scan::glob_match;
+use space::{Space, Spaces};
 pub use strings::{clamp_range, format_float, parse_float, parse_i64};
 pub use txn::Txn;
 pub use waiters::{EntryContext, Served, ENTRY_SHIFT};
@@ -35,7 +44,8 @@ pub const DATABASES: usize = 16;
 /// What apply needs besides the command: set by the write path, identical on every replica.
 #[derive(Clone, Copy, Debug)]
 pub struct ApplyContext {
-    /// The log index of the command; also the version of any collection the command creates.
+    /// The log position of the command: the version of any collection the command creates and
+    /// the change stamp of every key it writes.
     pub index: u64,
     /// The leader's clock when the batch was formed, for lazy expiry during apply.
     pub now_ms: i64,
@@ -43,6 +53,12 @@ pub struct ApplyContext {
     /// value read only to be returned (what LPOP removes) is not read.
     pub reply: bool,
 }
+
+/// A failure of the store while applying a command: never a reply. The state machine stops on
+/// it, so that no replica applies a history different from the others'.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("storage failure while applying: {0}")]
+pub struct ApplyFailure(pub String);
 
 /// Per-database key and TTL counts, kept in memory (rebuilt by a scan at open) so that DBSIZE and
 /// INFO keyspace are O(1).
@@ -54,8 +70,7 @@ struct KeyCounts {
 
 pub struct Engine {
     db: Database,
-    meta: Keyspace,
-    lists: Keyspace,
+    spaces: Spaces,
     counts: KeyCounts,
     applied: AtomicU64,
     cursors: scan::Cursors,
@@ -68,6 +83,11 @@ pub struct Engine {
     dir: Option<std::path::PathBuf>,
     /// Blocked clients, replicated (see `waiters`).
     waiters: parking_lot::Mutex<waiters::Waiters>,
+    /// Set by [`Engine::inject_apply_failure`]: the next command applied fails as if the
+    /// store had (for tests of what a storage failure does).
+    fail_next_apply: AtomicBool,
+    /// Why applying stopped, once a storage failure stopped it.
+    failure: parking_lot::Mutex<Option<String>>,
     /// Holds memory-mode storage alive; dropped (and deleted) with the engine.
     _scratch: Option<tempfile::TempDir>,
 }
@@ -87,15 +107,15 @@ impl Engine {
         let db = Database::builder(path)
             .manual_journal_persist(true)
             .open()?;
-        let meta = db.keyspace("meta", KeyspaceCreateOptions::default)?;
-        let lists = db.keyspace("lists", KeyspaceCreateOptions::default)?;
-        let waiters = parking_lot::Mutex::new(waiters::Waiters::load(&meta)?);
+        let spaces = Spaces::open(&db)?;
+        let waiters = parking_lot::Mutex::new(waiters::Waiters::load(spaces.get(Space::Meta))?);
         let engine = Engine {
             dir: scratch.is_none().then(|| dir.to_path_buf()),
             waiters,
             db,
-            meta,
-            lists,
+            spaces,
+            fail_next_apply: AtomicBool::new(false),
+            failure: parking_lot::Mutex::new(None),
             counts: KeyCounts::default(),
             applied: AtomicU64::new(0),
             cursors: scan::Cursors::default(),
@@ -118,7 +138,7 @@ impl Engine {
     fn recount(&self) -> anyhow::Result<()> {
         let mut keys = [0i64; DATABASES];
         let mut expires = [0i64; DATABASES];
-        for kv in self.meta.prefix(keys::all_keys_prefix()) {
+        for kv in self.meta().prefix(keys::all_keys_prefix()) {
             let (k, v) = kv.into_inner()?;
             if let Some((db, _, _)) = keys::decode_key_record(&k) {
                 let db = db as usize % DATABASES;
@@ -154,42 +174,48 @@ impl Engine {
         Txn::new(self)
     }
 
-    /// Applies one command inside the batch's transaction. A refused command writes nothing.
-    pub fn apply(&self, txn: &mut Txn<'_>, cmd: &Command, ctx: &ApplyContext) -> Response {
+    fn meta(&self) -> &fjall::Keyspace {
+        self.spaces.get(Space::Meta)
+    }
+
+    /// Applies one command inside the batch's transaction. A refused command writes nothing and
+    /// its refusal is its reply; a failure of the store is an [`ApplyFailure`].
+    pub fn apply(
+        &self,
+        txn: &mut Txn<'_>,
+        cmd: &Command,
+        ctx: &ApplyContext,
+    ) -> Result<Response, ApplyFailure> {
+        if self.fail_next_apply.swap(false, Ordering::Relaxed) {
+            return Err(ApplyFailure("injected failure".into()));
+        }
+        txn.set_stamp(ctx.index);
         let result = match cmd {
-            Command::Set { .. }
-            | Command::MSet { .. }
-            | Command::GetDel { .. }
-            | Command::GetEx { .. }
-            | Command::Append { .. }
-            | Command::IncrBy { .. }
-            | Command::IncrByFloat { .. }
-            | Command::SetRange { .. } => strings::apply(txn, cmd, ctx),
-            Command::Push { .. }
-            | Command::Pop { .. }
-            | Command::MPop { .. }
-            | Command::PopFirst { .. }
-            | Command::LSet { .. }
-            | Command::LRem { .. }
-            | Command::LTrim { .. }
-            | Command::LInsert { .. }
-            | Command::LMove { .. } => lists::apply(txn, cmd, ctx),
-            Command::Del { .. }
-            | Command::Rename { .. }
-            | Command::Copy { .. }
-            | Command::Expire { .. }
-            | Command::Persist { .. }
-            | Command::FlushDb { .. }
-            | Command::FlushAll => generic::apply(txn, cmd, ctx),
-            Command::DeleteExpired { .. } | Command::CollectGarbage { .. } => {
-                maintenance::apply(txn, cmd, ctx)
-            }
-            // Blocking is handled by `apply_entry`, which owns the queue of blocked clients.
-            Command::Block { .. } | Command::Unblock { .. } => Err(CommandError::Other(
-                "ERR blocking commands cannot be nested".into(),
-            )),
+            Command::Kv(c) => strings::apply(txn, c, ctx),
+            Command::Keys(c) => generic::apply(txn, c, ctx),
+            Command::List(c) => lists::apply(txn, c, ctx),
+            Command::Hash(c) => hashes::apply(txn, c, ctx),
+            Command::Set(c) => sets::apply(txn, c, ctx),
+            Command::ZSet(c) => zsets::apply(txn, c, ctx),
+            Command::Exec(e) => return exec::apply(self, txn, e, ctx),
+            Command::Node(c) => return maintenance::apply(self, txn, c, ctx),
         };
-        result.unwrap_or_else(Response::Error)
+        settle(result)
+    }
+
+    /// Records that applying stopped on a storage failure: from now on the node refuses writes
+    /// and reports unhealthy.
+    pub fn record_failure(&self, why: &str) {
+        self.failure.lock().get_or_insert_with(|| why.to_string());
+    }
+
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().clone()
+    }
+
+    /// Makes the next command applied fail as a broken disk would (tests only).
+    pub fn inject_apply_failure(&self) {
+        self.fail_next_apply.store(true, Ordering::Relaxed);
     }
 
     /// Commits a batch: data, counts and the applied index land together, in memory and the
@@ -212,7 +238,7 @@ impl Engine {
 
     /// A record the node keeps beside the data (applied log id, membership).
     pub fn meta_record(&self, key: &[u8]) -> Result<Option<Vec<u8>>, CommandError> {
-        Ok(self.meta.get(key)?.map(|v| v.to_vec()))
+        Ok(self.meta().get(key)?.map(|v| v.to_vec()))
     }
 
     /// Makes everything committed so far durable (the `everysec` tick, shutdown, SAVE).
@@ -223,69 +249,34 @@ impl Engine {
 
     /// Answers a read from the current state; keys past their deadline at `now_ms` read as absent.
     pub fn query(&self, q: &Query, now_ms: i64) -> Response {
+        // Strings read single records: no point-in-time view needed.
+        let txn = match q {
+            Query::Kv(_) => Txn::direct_reader(self),
+            _ => Txn::read_only(self),
+        };
+        self.query_in(&txn, q, now_ms)
+    }
+
+    /// Answers a read as `txn` sees the state (a query's view, or a transaction's own writes).
+    pub fn query_in(&self, txn: &Txn<'_>, q: &Query, now_ms: i64) -> Response {
         let result = match q {
-            Query::Get { .. }
-            | Query::MGet { .. }
-            | Query::StrLen { .. }
-            | Query::GetRange { .. } => strings::query(self, q, now_ms),
-            Query::LLen { .. }
-            | Query::LRange { .. }
-            | Query::LIndex { .. }
-            | Query::LPos { .. } => lists::query(self, q, now_ms),
-            Query::Exists { .. }
-            | Query::Type { .. }
-            | Query::Ttl { .. }
-            | Query::DbSize { .. }
-            | Query::RandomKey { .. } => generic::query(self, q, now_ms),
-            Query::Keys { .. } | Query::Scan { .. } => scan::query(self, q, now_ms),
+            Query::Kv(q) => strings::query(txn, q, now_ms),
+            Query::Keys(q) => generic::query(txn, q, now_ms),
+            Query::List(q) => lists::query(txn, q, now_ms),
+            Query::Hash(q) => hashes::query(txn, q, now_ms),
+            Query::Set(q) => sets::query(txn, q, now_ms),
+            Query::ZSet(q) => zsets::query(txn, q, now_ms),
         };
         result.unwrap_or_else(Response::Error)
     }
 
-    fn live_header_in(
-        &self,
-        view: &impl Readable,
-        db: Db,
-        key: &[u8],
-        now_ms: i64,
-    ) -> Result<Option<Header>, CommandError> {
-        if key.len() > keys::MAX_KEY_LEN {
-            return Ok(None);
-        }
-        let raw = view.get(&self.meta, keys::key_record(db, key))?;
-        self.decode_live(raw, db, key, now_ms)
-    }
-
-    /// Reads a key directly, the GET fast path: one point lookup, no snapshot.
-    fn live_header_direct(
-        &self,
-        db: Db,
-        key: &[u8],
-        now_ms: i64,
-    ) -> Result<Option<Header>, CommandError> {
-        if key.len() > keys::MAX_KEY_LEN {
-            return Ok(None);
-        }
-        let raw = self.meta.get(keys::key_record(db, key))?;
-        self.decode_live(raw, db, key, now_ms)
-    }
-
-    /// Decodes a stored header; a key past its deadline reads as absent and is noted for
-    /// deletion.
-    fn decode_live(
-        &self,
-        raw: Option<fjall::Slice>,
-        db: Db,
-        key: &[u8],
-        now_ms: i64,
-    ) -> Result<Option<Header>, CommandError> {
-        let Some(raw) = raw else { return Ok(None) };
-        let h = Header::decode(&raw).ok_or_else(corrupt)?;
-        if h.is_expired(now_ms) {
-            self.saw_expired(db, key);
-            return Ok(None);
-        }
-        Ok(Some(h))
+    /// GET without a transaction: one point lookup, the hottest read there is.
+    pub fn get(&self, db: Db, key: &[u8], now_ms: i64) -> Response {
+        let q = Query::Kv(kv::Query::Get {
+            db,
+            key: Bytes::copy_from_slice(key),
+        });
+        self.query(&q, now_ms)
     }
 
     /// Remembers an expired key a read met; bounded, since the sweeper gets the rest anyway.
@@ -320,4 +311,64 @@ impl Engine {
 /// The error for a record that does not decode: the store is damaged, never the client's fault.
 fn corrupt() -> CommandError {
     CommandError::Storage("corrupt record".into())
+}
+
+/// A model's result as apply reports it: refusals are replies, storage errors are failures.
+fn settle(result: Result<Response, CommandError>) -> Result<Response, ApplyFailure> {
+    match result {
+        Ok(r) => Ok(r),
+        Err(CommandError::Storage(why)) => Err(ApplyFailure(why)),
+        Err(e) => Ok(Response::Error(e)),
+    }
+}
+
+/// A store in a scratch directory and a way to apply commands to it one at a time, for the
+/// models' unit tests.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    pub struct TestStore {
+        pub engine: Engine,
+        index: u64,
+        _dir: tempfile::TempDir,
+    }
+
+    impl TestStore {
+        pub fn new() -> TestStore {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let engine = Engine::open(dir.path(), false).expect("open");
+            TestStore {
+                engine,
+                index: 1 << ENTRY_SHIFT,
+                _dir: dir,
+            }
+        }
+
+        /// Applies one command as its own batch, at `now_ms`, and commits it.
+        pub fn apply_at(&mut self, cmd: impl Into<Command>, now_ms: i64) -> Response {
+            self.index += 1;
+            let ctx = ApplyContext {
+                index: self.index,
+                now_ms,
+                reply: true,
+            };
+            let mut txn = self.engine.begin();
+            let r = self.engine.apply(&mut txn, &cmd.into(), &ctx).expect("apply");
+            self.engine.commit(txn).expect("commit");
+            r
+        }
+
+        pub fn apply(&mut self, cmd: impl Into<Command>) -> Response {
+            self.apply_at(cmd, 1_000)
+        }
+
+        pub fn query_at(&self, q: impl Into<Query>, now_ms: i64) -> Response {
+            self.engine.query(&q.into(), now_ms)
+        }
+
+        pub fn query(&self, q: impl Into<Query>) -> Response {
+            self.query_at(q, 1_000)
+        }
+    }
 }

@@ -11,15 +11,35 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use fjall::{Database, Keyspace, OwnedWriteBatch};
+use fjall::{Database, OwnedWriteBatch, Readable};
 
+use super::space::{self, Space, Spaces};
 use crate::command::CommandError;
 
-/// The keyspace a pending write goes to; the discriminant indexes [`Overlay`]'s maps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Space {
-    Meta = 0,
-    Lists = 1,
+/// Where reads of committed data go: straight to the keyspaces (the writer, which is the only
+/// writer, needs no isolation) or to a point-in-time view (a query that reads several records).
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    Direct(&'a Spaces),
+    View(&'a Spaces, &'a fjall::Snapshot),
+}
+
+impl Source<'_> {
+    pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<fjall::Slice>, CommandError> {
+        Ok(match self {
+            Source::Direct(s) => s.get(space).get(key)?,
+            Source::View(s, v) => v.get(s.get(space), key)?,
+        })
+    }
+
+    fn range(&self, space: Space, from: Vec<u8>, to: Option<Vec<u8>>) -> fjall::Iter {
+        match (self, to) {
+            (Source::Direct(s), Some(t)) => s.get(space).range(from..t),
+            (Source::Direct(s), None) => s.get(space).range(from..),
+            (Source::View(s, v), Some(t)) => v.range(s.get(space), from..t),
+            (Source::View(s, v), None) => v.range(s.get(space), from..),
+        }
+    }
 }
 
 /// `None` marks a deletion.
@@ -57,7 +77,7 @@ impl<'a> ScanRange<'a> {
 /// Pending writes, one sorted map per keyspace (indexed by [`Space`]).
 #[derive(Default)]
 pub struct Overlay {
-    entries: [BTreeMap<Vec<u8>, Pending>; 2],
+    entries: [BTreeMap<Vec<u8>, Pending>; space::COUNT],
 }
 
 impl Overlay {
@@ -82,12 +102,12 @@ impl Overlay {
     pub fn read(
         &self,
         space: Space,
-        ks: &Keyspace,
+        src: Source<'_>,
         key: &[u8],
     ) -> Result<Option<Vec<u8>>, CommandError> {
         match self.get(space, key) {
             Some(pending) => Ok(pending.clone()),
-            None => Ok(ks.get(key)?.map(|v| v.to_vec())),
+            None => Ok(src.get(space, key)?.map(|v| v.to_vec())),
         }
     }
 
@@ -96,7 +116,7 @@ impl Overlay {
     pub fn scan(
         &self,
         space: Space,
-        ks: &Keyspace,
+        src: Source<'_>,
         r: &ScanRange<'_>,
     ) -> Result<Records, CommandError> {
         let (prefix, from, reverse, limit) = (r.prefix, r.from, r.reverse, r.limit);
@@ -110,10 +130,7 @@ impl Overlay {
             .map(|(k, v)| (k.as_slice(), v))
             .filter(|(k, _)| in_range(k))
             .collect();
-        let stored = match to {
-            Some(t) => ks.range(from.to_vec()..t.to_vec()),
-            None => ks.range(from.to_vec()..),
-        };
+        let stored = src.range(space, from.to_vec(), to.map(<[u8]>::to_vec));
         let mut stored: Box<dyn Iterator<Item = fjall::Guard>> = if reverse {
             pending.reverse();
             Box::new(stored.rev())
@@ -156,18 +173,12 @@ impl Overlay {
     /// Commits everything as one atomic fjall batch, left in the journal's buffer: the Raft log
     /// is the write-ahead log, so a batch the process dies with is applied again from the log on
     /// restart. [`super::Engine::sync`] writes it out and fsyncs it before the log may be purged.
-    pub fn commit(
-        self,
-        db: &Database,
-        meta: &Keyspace,
-        lists: &Keyspace,
-    ) -> Result<(), CommandError> {
+    pub fn commit(self, db: &Database, spaces: &Spaces) -> Result<(), CommandError> {
         if self.entries.iter().all(BTreeMap::is_empty) {
             return Ok(());
         }
         let mut batch: OwnedWriteBatch = db.batch().durability(None);
-        let [meta_writes, list_writes] = self.entries;
-        for (ks, writes) in [(meta, meta_writes), (lists, list_writes)] {
+        for ((_, ks), writes) in spaces.all().zip(self.entries) {
             for (key, value) in writes {
                 match value {
                     Some(v) => batch.insert(ks, key, v),
@@ -221,12 +232,14 @@ mod tests {
     fn scans_merge_pending_writes_over_committed_ones() {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Database::builder(dir.path()).open().expect("db");
-        let ks = db
-            .keyspace("t", fjall::KeyspaceCreateOptions::default)
-            .expect("ks");
+        let spaces = Spaces::open(&db).expect("keyspaces");
         for k in [b"p1", b"p3", b"p5", b"q0"] {
-            ks.insert(k.to_vec(), b"old".to_vec()).expect("insert");
+            spaces
+                .get(Space::Meta)
+                .insert(k.to_vec(), b"old".to_vec())
+                .expect("insert");
         }
+        let ks = Source::Direct(&spaces);
         let mut o = Overlay::default();
         o.put(Space::Meta, b"p2".to_vec(), b"new".to_vec());
         o.put(Space::Meta, b"p3".to_vec(), b"new".to_vec());
@@ -243,7 +256,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let all = o
-            .scan(Space::Meta, &ks, &ScanRange::prefix(b"p", usize::MAX))
+            .scan(Space::Meta, ks, &ScanRange::prefix(b"p", usize::MAX))
             .expect("scan");
         assert_eq!(
             keys(all),
@@ -258,7 +271,7 @@ mod tests {
             limit: 2,
             ..ScanRange::prefix(b"p", 0)
         };
-        let rev = o.scan(Space::Meta, &ks, &rev).expect("scan");
+        let rev = o.scan(Space::Meta, ks, &rev).expect("scan");
         assert_eq!(
             keys(rev),
             [("p3".into(), "new".into()), ("p2".into(), "new".into())]
@@ -268,11 +281,11 @@ mod tests {
             to: Some(b"p3"),
             ..ScanRange::prefix(b"p", 10)
         };
-        let bounded = o.scan(Space::Meta, &ks, &bounded).expect("scan");
+        let bounded = o.scan(Space::Meta, ks, &bounded).expect("scan");
         assert_eq!(keys(bounded), [("p2".into(), "new".into())]);
-        assert_eq!(o.read(Space::Meta, &ks, b"p5").expect("read"), None);
+        assert_eq!(o.read(Space::Meta, ks, b"p5").expect("read"), None);
         assert_eq!(
-            o.read(Space::Meta, &ks, b"p1").expect("read"),
+            o.read(Space::Meta, ks, b"p1").expect("read"),
             Some(b"old".to_vec())
         );
     }

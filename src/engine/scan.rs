@@ -11,8 +11,10 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 
 use super::header::Header;
-use super::{keys, Engine};
-use crate::command::{CommandError, Query, Response};
+use super::overlay::ScanRange;
+use super::space::Space;
+use super::{keys, Txn};
+use crate::command::{CommandError, Db, KeyType, Response};
 
 /// Positions remembered for open SCAN iterations.
 const MAX_CURSORS: usize = 100_000;
@@ -33,7 +35,9 @@ struct CursorTable {
 }
 
 impl Cursors {
-    fn save(&self, record: &[u8], slot: u16) -> u64 {
+    /// Remembers a position (a record key) and returns its cursor; `slot` is where a scan
+    /// resumes if the position was forgotten (a hash slot for keys, 0 within a collection).
+    pub(super) fn save(&self, record: &[u8], slot: u16) -> u64 {
         let mut t = self.inner.lock();
         t.next_id = (t.next_id + 1) & ((1 << SLOT_SHIFT) - 1);
         if t.next_id == 0 {
@@ -50,37 +54,87 @@ impl Cursors {
         cursor
     }
 
-    fn resolve(&self, cursor: u64) -> Option<Vec<u8>> {
+    pub(super) fn resolve(&self, cursor: u64) -> Option<Vec<u8>> {
         self.inner.lock().positions.get(&cursor).cloned()
     }
 }
 
-pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, CommandError> {
-    match q {
-        Query::Keys { db, pattern } => {
-            let mut out = Vec::new();
-            for kv in engine.meta.prefix(keys::db_prefix(*db)) {
-                let (k, v) = kv.into_inner()?;
-                let Some((_, _, key)) = keys::decode_key_record(&k) else {
-                    continue;
-                };
-                if glob_match(pattern, key)
-                    && Header::decode(&v).is_some_and(|h| !h.is_expired(now))
-                {
-                    out.push(Response::Bulk(Bytes::copy_from_slice(key)));
-                }
+/// Key records read per step of a walk over the key space.
+const CHUNK: usize = 1024;
+
+/// Walks the records of `space` under `prefix` from `start`, in chunks, until `visit` says stop.
+pub(super) fn walk(
+    txn: &Txn<'_>,
+    space: Space,
+    prefix: &[u8],
+    start: Vec<u8>,
+    mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+) -> Result<(), CommandError> {
+    let mut from = start;
+    loop {
+        let range = ScanRange {
+            from: &from,
+            ..ScanRange::prefix(prefix, CHUNK)
+        };
+        let records = txn.scan(space, &range)?;
+        let full = records.len() == CHUNK;
+        let mut last = None;
+        for (k, v) in &records {
+            if !visit(k, v) {
+                return Ok(());
             }
+            last = Some(k);
+        }
+        match last {
+            Some(k) if full => {
+                from = k.clone();
+                from.push(0);
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// `KEYS pattern`.
+pub(super) fn keys(
+    txn: &Txn<'_>,
+    db: Db,
+    pattern: &[u8],
+    now: i64,
+) -> Result<Response, CommandError> {
+    {
+        {
+            let db = &db;
+            let mut out = Vec::new();
+            let prefix = keys::db_prefix(*db);
+            walk(txn, Space::Meta, &prefix, prefix.to_vec(), |k, v| {
+                if let Some((_, _, key)) = keys::decode_key_record(k) {
+                    if glob_match(pattern, key)
+                        && Header::decode(v).is_some_and(|h| !h.is_expired(now))
+                    {
+                        out.push(Response::Bulk(Bytes::copy_from_slice(key)));
+                    }
+                }
+                true
+            })?;
             Ok(Response::Array(out))
         }
-        Query::Scan {
-            db,
-            cursor,
-            pattern,
-            count,
-            key_type,
-        } => {
+    }
+}
+
+/// One `SCAN` step.
+pub(super) fn scan(txn: &Txn<'_>, q: &ScanArgs<'_>, now: i64) -> Result<Response, CommandError> {
+    let engine = txn.engine;
+    let ScanArgs {
+        db,
+        cursor,
+        pattern,
+        count,
+        key_type,
+    } = q;
+    {
+        {
             let prefix = keys::db_prefix(*db);
-            let end = vec![prefix[0], prefix[1] + 1];
             let start: Vec<u8> = if *cursor == 0 {
                 prefix.to_vec()
             } else {
@@ -100,14 +154,13 @@ pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, Co
             let mut examined = 0u64;
             let mut next = 0u64;
             let want = (*count).max(1);
-            for kv in engine.meta.range(start..end) {
-                let (k, v) = kv.into_inner()?;
-                let Some((_, slot, key)) = keys::decode_key_record(&k) else {
-                    continue;
+            walk(txn, Space::Meta, &prefix, start, |k, v| {
+                let Some((_, slot, key)) = keys::decode_key_record(k) else {
+                    return true;
                 };
                 examined += 1;
                 let keep = pattern.as_ref().is_none_or(|p| glob_match(p, key))
-                    && match Header::decode(&v) {
+                    && match Header::decode(v) {
                         Some(h) if !h.is_expired(now) => {
                             key_type.is_none_or(|t| t == Some(h.key_type()))
                         }
@@ -117,17 +170,26 @@ pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, Co
                     out.push(Response::Bulk(Bytes::copy_from_slice(key)));
                 }
                 if examined >= want && (!out.is_empty() || examined >= want + MAX_SCAN_WORK) {
-                    next = engine.cursors.save(&k, slot);
-                    break;
+                    next = engine.cursors.save(k, slot);
+                    return false;
                 }
-            }
+                true
+            })?;
             Ok(Response::Array(vec![
                 Response::bulk(next.to_string()),
                 Response::Array(out),
             ]))
         }
-        _ => Err(CommandError::Other("ERR not a scan query".into())),
     }
+}
+
+/// The arguments of one `SCAN` step.
+pub(super) struct ScanArgs<'a> {
+    pub db: Db,
+    pub cursor: u64,
+    pub pattern: Option<&'a [u8]>,
+    pub count: u64,
+    pub key_type: Option<Option<KeyType>>,
 }
 
 /// Redis's glob matching (`*`, `?`, `[a-z]`, `[^x]`, `\` escapes), byte-wise.

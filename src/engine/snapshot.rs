@@ -10,10 +10,11 @@ use std::path::PathBuf;
 
 use fjall::{Keyspace, PersistMode, Readable};
 
+use super::space::{Space, SPACES};
 use super::{keys, waiters::Waiters, Engine};
 use crate::command::CommandError;
 
-/// One record: keyspace (0 meta, 1 lists), key, value.
+/// One record: keyspace (its [`Space`] tag), key, value.
 pub type Record = (u8, Vec<u8>, Vec<u8>);
 
 const INSTALLING: &str = "INSTALLING_SNAPSHOT";
@@ -65,7 +66,11 @@ impl Engine {
     pub fn export(&self) -> Export {
         Export {
             view: self.db.snapshot(),
-            spaces: vec![(0, self.meta.clone()), (1, self.lists.clone())],
+            spaces: self
+                .spaces
+                .all()
+                .map(|(s, ks)| (s.tag(), ks.clone()))
+                .collect(),
             current: None,
         }
     }
@@ -94,16 +99,22 @@ impl Engine {
                 let _ = f.sync_all();
             }
         }
-        self.meta.clear()?;
-        self.lists.clear()?;
+        for (_, ks) in self.spaces.all() {
+            ks.clear()?;
+        }
         Ok(())
     }
 
     pub fn install_chunk(&self, records: &[Record]) -> Result<(), CommandError> {
         let mut batch = self.db.batch();
         for (tag, k, v) in records {
-            let ks = if *tag == 0 { &self.meta } else { &self.lists };
-            batch.insert(ks, k.as_slice(), v.as_slice());
+            let space = Space::from_tag(*tag).ok_or_else(|| {
+                CommandError::Storage(format!(
+                    "snapshot record of keyspace {tag}; this release has {}",
+                    SPACES.len()
+                ))
+            })?;
+            batch.insert(self.spaces.get(space), k.as_slice(), v.as_slice());
         }
         batch.commit()?;
         Ok(())
@@ -115,7 +126,7 @@ impl Engine {
         self.recount()
             .map_err(|e| CommandError::Storage(e.to_string()))?;
         *self.waiters.lock() =
-            Waiters::load(&self.meta).map_err(|e| CommandError::Storage(e.to_string()))?;
+            Waiters::load(self.meta()).map_err(|e| CommandError::Storage(e.to_string()))?;
         let applied = self.read_applied_index()?;
         self.applied
             .store(applied, std::sync::atomic::Ordering::Relaxed);
@@ -126,7 +137,7 @@ impl Engine {
     }
 
     pub(super) fn read_applied_index(&self) -> Result<u64, CommandError> {
-        Ok(match self.meta.get(keys::APPLIED)? {
+        Ok(match self.meta().get(keys::APPLIED)? {
             Some(v) => u64::from_be_bytes(
                 v.as_ref()
                     .try_into()

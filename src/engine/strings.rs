@@ -3,8 +3,9 @@
 use bytes::{Bytes, BytesMut};
 
 use super::header::{Header, Value};
-use super::{ApplyContext, Engine, Txn};
-use crate::command::{Command, CommandError, Db, Expiry, Query, Response, SetCond};
+use super::{ApplyContext, Txn};
+use crate::command::kv::{Command, Query};
+use crate::command::{CommandError, Db, Expiry, Response, SetCond};
 
 /// Largest string SETRANGE and APPEND may build (Redis's default proto-max-bulk-len).
 pub const MAX_STRING: u64 = 512 * 1024 * 1024;
@@ -122,6 +123,7 @@ pub(super) fn apply(
                 Some(Header {
                     value: Value::String(v),
                     expire_at,
+                    ..
                 }) => (BytesMut::from(&v[..]), *expire_at),
                 Some(_) => return Err(CommandError::WrongType),
                 None => (BytesMut::new(), None),
@@ -155,11 +157,13 @@ pub(super) fn apply(
         }
         Command::IncrByFloat { db, key, delta } => {
             let (raw, live) = txn.header(*db, key, now)?;
+            // The type first, then the increment, as Redis checks them.
             let (current, expire_at) = current_number(&live)?;
             let current: f64 = match current {
                 None => 0.0,
                 Some(v) => parse_float(&v).ok_or(CommandError::NotFloat)?,
             };
+            let delta = parse_float(delta).ok_or(CommandError::NotFloat)?;
             let next = current + delta;
             if !next.is_finite() {
                 return Err(CommandError::NanOrInfinity);
@@ -187,6 +191,7 @@ pub(super) fn apply(
                 Some(Header {
                     value: Value::String(v),
                     expire_at,
+                    ..
                 }) => (v.clone(), *expire_at),
                 Some(_) => return Err(CommandError::WrongType),
                 None => (Bytes::new(), None),
@@ -207,7 +212,6 @@ pub(super) fn apply(
             write_string(txn, *db, key, raw.as_ref(), buf.freeze(), expire_at, now);
             Ok(Response::Int(len))
         }
-        _ => Err(CommandError::Other("ERR not a string command".into())),
     }
 }
 
@@ -240,6 +244,7 @@ fn current_number(live: &Option<Header>) -> Result<Number, CommandError> {
         Some(Header {
             value: Value::String(v),
             expire_at,
+            ..
         }) => Ok((Some(v.clone()), *expire_at)),
         Some(_) => Err(CommandError::WrongType),
         None => Ok((None, None)),
@@ -308,57 +313,63 @@ pub fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
     (start <= end && start < len && end >= 0).then_some((start, end))
 }
 
-pub(super) fn query(engine: &Engine, q: &Query, now: i64) -> Result<Response, CommandError> {
+/// GETRANGE's bounds exactly as Redis computes them: unlike a list range, an end that is still
+/// negative after counting from the end reads as the first byte.
+pub fn getrange_bounds(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
+    if len == 0 || (start < 0 && end < 0 && start > end) {
+        return None;
+    }
+    let start = if start < 0 { len.saturating_add(start) } else { start }.max(0);
+    let end = if end < 0 { len.saturating_add(end) } else { end }
+        .max(0)
+        .min(len - 1);
+    (start <= end).then_some((start, end))
+}
+
+/// The string under a key: `Ok(None)` if there is none, WRONGTYPE for another type.
+fn string_at(txn: &Txn<'_>, db: Db, key: &[u8], now: i64) -> Result<Option<Bytes>, CommandError> {
+    match txn.live(db, key, now)? {
+        None => Ok(None),
+        Some(Header {
+            value: Value::String(v),
+            ..
+        }) => Ok(Some(v)),
+        Some(_) => Err(CommandError::WrongType),
+    }
+}
+
+pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, CommandError> {
     match q {
-        Query::Get { db, key } => match engine.live_header_direct(*db, key, now)? {
-            None => Ok(Response::Nil),
-            Some(Header {
-                value: Value::String(v),
-                ..
-            }) => Ok(Response::Bulk(v)),
-            Some(_) => Err(CommandError::WrongType),
-        },
+        Query::Get { db, key } => Ok(Response::bulk_or_nil(string_at(txn, *db, key, now)?)),
         Query::MGet { db, keys } => {
-            let view = engine.db.snapshot();
             let mut out = Vec::with_capacity(keys.len());
             for key in keys {
-                out.push(match engine.live_header_in(&view, *db, key, now)? {
-                    Some(Header {
-                        value: Value::String(v),
-                        ..
-                    }) => Response::Bulk(v),
-                    _ => Response::Nil,
+                // MGET answers nil for a key of another type.
+                out.push(match string_at(txn, *db, key, now) {
+                    Ok(v) => Response::bulk_or_nil(v),
+                    Err(CommandError::WrongType) => Response::Nil,
+                    Err(e) => return Err(e),
                 });
             }
             Ok(Response::Array(out))
         }
-        Query::StrLen { db, key } => match engine.live_header_direct(*db, key, now)? {
-            None => Ok(Response::Int(0)),
-            Some(Header {
-                value: Value::String(v),
-                ..
-            }) => Ok(Response::Int(v.len() as i64)),
-            Some(_) => Err(CommandError::WrongType),
-        },
+        Query::StrLen { db, key } => Ok(Response::Int(
+            string_at(txn, *db, key, now)?.map_or(0, |v| v.len() as i64),
+        )),
         Query::GetRange {
             db,
             key,
             start,
             end,
-        } => match engine.live_header_direct(*db, key, now)? {
-            None => Ok(Response::bulk(Bytes::new())),
-            Some(Header {
-                value: Value::String(v),
-                ..
-            }) => Ok(Response::Bulk(
-                match clamp_range(*start, *end, v.len() as i64) {
+        } => {
+            let v = string_at(txn, *db, key, now)?.unwrap_or_default();
+            Ok(Response::Bulk(
+                match getrange_bounds(*start, *end, v.len() as i64) {
                     Some((s, e)) => v.slice(s as usize..=e as usize),
                     None => Bytes::new(),
                 },
-            )),
-            Some(_) => Err(CommandError::WrongType),
-        },
-        _ => Err(CommandError::Other("ERR not a string query".into())),
+            ))
+        }
     }
 }
 
@@ -397,7 +408,20 @@ mod tests {
     }
 
     #[test]
-    fn ranges_clamp_like_getrange() {
+    fn getrange_bounds_match_redis() {
+        // "hello": `GETRANGE k 0 -6` is the first byte in Redis, as is `0 -100`.
+        assert_eq!(getrange_bounds(0, -6, 5), Some((0, 0)));
+        assert_eq!(getrange_bounds(0, -100, 5), Some((0, 0)));
+        assert_eq!(getrange_bounds(-1, -5, 5), None);
+        assert_eq!(getrange_bounds(0, -1, 5), Some((0, 4)));
+        assert_eq!(getrange_bounds(2, 100, 5), Some((2, 4)));
+        assert_eq!(getrange_bounds(4, 2, 5), None);
+        assert_eq!(getrange_bounds(0, 0, 0), None);
+        assert_eq!(getrange_bounds(-100, -100, 5), Some((0, 0)));
+    }
+
+    #[test]
+    fn ranges_clamp_like_lrange() {
         assert_eq!(clamp_range(0, -1, 5), Some((0, 4)));
         assert_eq!(clamp_range(-3, -1, 5), Some((2, 4)));
         assert_eq!(clamp_range(3, 100, 5), Some((3, 4)));

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 use super::header::Header;
-use super::overlay::{Overlay, ScanRange, Space};
+use super::overlay::{Overlay, ScanRange, Source};
+use super::space::Space;
 use super::{corrupt, keys, Engine, DATABASES};
 use crate::command::{CommandError, Db};
 
@@ -32,6 +33,16 @@ pub struct Txn<'a> {
     /// Clients hammering one key (a queue, a counter) rewrite its header once per batch instead
     /// of once per command, and read it from here instead of from fjall.
     headers: RefCell<HeaderCache>,
+    /// A point-in-time view that committed data is read from (a query); `None`: the writer,
+    /// which reads the keyspaces directly.
+    view: Option<fjall::Snapshot>,
+    /// The log position of the command being applied: the stamp of every key it writes.
+    stamp: u64,
+    /// A query's transaction: headers are not cached (a read looks each key up once), and keys
+    /// found expired are reported for lazy deletion.
+    reading: bool,
+    /// Keys written since the last [`Txn::take_changed`], when someone wants to know.
+    changed: Option<Vec<(Db, Bytes)>>,
 }
 
 /// A stored header beside the same header if it is live at `now_ms`.
@@ -48,6 +59,64 @@ impl<'a> Txn<'a> {
             counts: [(0, 0); DATABASES],
             applied: None,
             headers: RefCell::new(HashMap::default()),
+            view: None,
+            stamp: 0,
+            reading: false,
+            changed: None,
+        }
+    }
+
+    /// A query's transaction that reads the keyspaces directly: for reads of single records
+    /// (GET, MGET), where a point-in-time view would cost more than the read.
+    pub(super) fn direct_reader(engine: &'a Engine) -> Txn<'a> {
+        Txn {
+            reading: true,
+            ..Txn::new(engine)
+        }
+    }
+
+    /// A transaction that only reads, from one point-in-time view: what queries run on, so
+    /// that a model's reads are written once for queries and for transactions (`EXEC`), which
+    /// read their own writes.
+    pub(super) fn read_only(engine: &'a Engine) -> Txn<'a> {
+        Txn {
+            view: Some(engine.db.snapshot()),
+            reading: true,
+            ..Txn::new(engine)
+        }
+    }
+
+    fn src(&self) -> Source<'_> {
+        match &self.view {
+            Some(v) => Source::View(&self.engine.spaces, v),
+            None => Source::Direct(&self.engine.spaces),
+        }
+    }
+
+    /// Sets the log position of the command about to apply.
+    pub fn set_stamp(&mut self, stamp: u64) {
+        self.stamp = stamp;
+    }
+
+    /// Starts (or stops) recording which keys are written.
+    pub fn track_changes(&mut self, on: bool) {
+        match (on, self.changed.is_some()) {
+            (true, false) => self.changed = Some(Vec::new()),
+            (false, true) => self.changed = None,
+            _ => {}
+        }
+    }
+
+    /// The keys written since the last call (empty unless tracking).
+    pub fn take_changed(&mut self) -> Vec<(Db, Bytes)> {
+        self.changed.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn note_change(&mut self, db: Db, key: &[u8]) {
+        if let Some(c) = self.changed.as_mut() {
+            if !c.iter().any(|(d, k)| *d == db && k.as_ref() == key) {
+                c.push((db, Bytes::copy_from_slice(key)));
+            }
         }
     }
 
@@ -79,8 +148,7 @@ impl<'a> Txn<'a> {
             );
         }
         let engine = self.engine;
-        self.pending
-            .commit(&engine.db, &engine.meta, &engine.lists)?;
+        self.pending.commit(&engine.db, &engine.spaces)?;
         Ok((self.applied, self.counts))
     }
 
@@ -98,6 +166,16 @@ impl<'a> Txn<'a> {
         now_ms: i64,
     ) -> Result<(Option<Header>, Option<Header>), CommandError> {
         Ok(with_live(self.raw_header(db, key)?, now_ms))
+    }
+
+    /// The live header of a key, for a reader: a key past its deadline reads as absent (and a
+    /// query reports it for deletion through the log).
+    pub fn live(&self, db: Db, key: &[u8], now_ms: i64) -> Result<Option<Header>, CommandError> {
+        let (raw, live) = self.header(db, key, now_ms)?;
+        if self.reading && raw.is_some() && live.is_none() {
+            self.engine.saw_expired(db, key);
+        }
+        Ok(live)
     }
 
     /// [`Txn::header`] for a caller that replaces the value without reading it (SET, MSET): the
@@ -129,10 +207,17 @@ impl<'a> Txn<'a> {
             return Err(CommandError::KeyTooLong(keys::MAX_KEY_LEN));
         }
         let record = keys::key_record(db, key);
+        if self.reading {
+            let h = match self.src().get(Space::Meta, &record)? {
+                None => None,
+                Some(raw) => Some(Header::decode(&raw).ok_or_else(corrupt)?),
+            };
+            return Ok(view(&h));
+        }
         if let Some((h, _)) = self.headers.borrow().get(&record) {
             return Ok(view(h));
         }
-        let h = match self.pending.read(Space::Meta, &self.engine.meta, &record)? {
+        let h = match self.pending.read(Space::Meta, self.src(), &record)? {
             None => None,
             Some(raw) => Some(Header::decode(&raw).ok_or_else(corrupt)?),
         };
@@ -142,7 +227,9 @@ impl<'a> Txn<'a> {
     }
 
     /// Writes `new` over `old` (the stored header, live or expired, or none).
-    pub fn put(&mut self, db: Db, key: &[u8], old: Option<&Header>, new: Header) {
+    pub fn put(&mut self, db: Db, key: &[u8], old: Option<&Header>, mut new: Header) {
+        new.stamp = self.stamp;
+        self.note_change(db, key);
         let d = &mut self.counts[db as usize % DATABASES];
         match old {
             None => {
@@ -157,9 +244,9 @@ impl<'a> Txn<'a> {
                             .delete(Space::Meta, keys::expiry_entry(at, db, key));
                     }
                 }
-                if let Some(v) = old.version() {
-                    if new.version() != Some(v) {
-                        self.discard_version(v);
+                if let Some(elements) = old.elements() {
+                    if new.elements() != Some(elements) {
+                        self.discard_version(elements);
                     }
                 }
             }
@@ -178,8 +265,8 @@ impl<'a> Txn<'a> {
     /// Deletes the key whose stored header is `old`. Its elements, if any, are left to the
     /// collector, so this is O(1) whatever the collection's size.
     pub fn remove(&mut self, db: Db, key: &[u8], old: &Header) {
-        if let Some(v) = old.version() {
-            self.discard_version(v);
+        if let Some(elements) = old.elements() {
+            self.discard_version(elements);
         }
         self.detach(db, key, old);
     }
@@ -187,6 +274,7 @@ impl<'a> Txn<'a> {
     /// Deletes the key record but not its elements: they were moved to another key (RENAME) or
     /// are already gone (a list popped empty).
     pub fn detach(&mut self, db: Db, key: &[u8], old: &Header) {
+        self.note_change(db, key);
         let d = &mut self.counts[db as usize % DATABASES];
         d.0 -= 1;
         d.1 -= i64::from(old.expire_at.is_some());
@@ -200,19 +288,37 @@ impl<'a> Txn<'a> {
     }
 
     /// Hands a collection version to the background collector.
-    fn discard_version(&mut self, version: u64) {
-        self.pending
-            .put(Space::Meta, keys::garbage(version).to_vec(), vec![b'l']);
+    fn discard_version(&mut self, (space, version): (Space, u64)) {
+        self.pending.put(
+            Space::Meta,
+            keys::garbage(version).to_vec(),
+            vec![space.tag()],
+        );
+    }
+
+    /// A record of a model's keyspace, as this batch sees it.
+    pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, CommandError> {
+        self.pending.read(space, self.src(), key)
+    }
+
+    /// Writes a record of a model's keyspace (never `meta`: key records go through
+    /// [`Txn::put`]).
+    pub fn put_record(&mut self, space: Space, key: Vec<u8>, value: Vec<u8>) {
+        self.pending.put(space, key, value);
+    }
+
+    pub fn delete_record(&mut self, space: Space, key: Vec<u8>) {
+        self.pending.delete(space, key);
+    }
+
+    /// Records of a model's keyspace in a range, as this batch sees them.
+    pub fn scan(&self, space: Space, range: &ScanRange<'_>) -> Result<Records, CommandError> {
+        self.pending.scan(space, self.src(), range)
     }
 
     pub fn get_element(&self, version: u64, index: i64) -> Result<Option<Bytes>, CommandError> {
         Ok(self
-            .pending
-            .read(
-                Space::Lists,
-                &self.engine.lists,
-                &keys::element(version, index),
-            )?
+            .get(Space::Lists, &keys::element(version, index))?
             .map(Bytes::from))
     }
 
@@ -237,6 +343,18 @@ impl<'a> Txn<'a> {
         to: i64,
         reverse: bool,
     ) -> Result<Vec<(i64, Bytes)>, CommandError> {
+        self.elements_limited(version, from, to, reverse, usize::MAX)
+    }
+
+    /// [`Txn::elements`], at most `limit` of them.
+    pub fn elements_limited(
+        &self,
+        version: u64,
+        from: i64,
+        to: i64,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<(i64, Bytes)>, CommandError> {
         if from >= to {
             return Ok(Vec::new());
         }
@@ -250,11 +368,9 @@ impl<'a> Txn<'a> {
             from: &lo,
             to: Some(&hi),
             reverse,
-            limit: usize::MAX,
+            limit,
         };
-        let records = self
-            .pending
-            .scan(Space::Lists, &self.engine.lists, &range)?;
+        let records = self.scan(Space::Lists, &range)?;
         records
             .into_iter()
             .map(|(k, v)| {
@@ -268,11 +384,8 @@ impl<'a> Txn<'a> {
     pub fn meta_keys(&mut self, prefix: &[u8], limit: usize) -> Result<Records, CommandError> {
         // A scan must see this batch's header changes.
         self.write_back();
-        self.pending.scan(
-            Space::Meta,
-            &self.engine.meta,
-            &ScanRange::prefix(prefix, limit),
-        )
+        self.pending
+            .scan(Space::Meta, self.src(), &ScanRange::prefix(prefix, limit))
     }
 
     /// Writes a record of the node's own (the applied log id, the membership, blocked clients).
@@ -287,20 +400,13 @@ impl<'a> Txn<'a> {
     /// Up to `limit` element keys of a discarded version.
     pub fn version_elements(
         &self,
+        space: Space,
         version: u64,
         limit: usize,
     ) -> Result<Vec<Vec<u8>>, CommandError> {
         let prefix = keys::version_prefix(version);
-        let records = self.pending.scan(
-            Space::Lists,
-            &self.engine.lists,
-            &ScanRange::prefix(&prefix, limit),
-        )?;
+        let records = self.scan(space, &ScanRange::prefix(&prefix, limit))?;
         Ok(records.into_iter().map(|(k, _)| k).collect())
-    }
-
-    pub fn remove_list_key(&mut self, key: &[u8]) {
-        self.pending.delete(Space::Lists, key.to_vec());
     }
 
     /// Counts keys that expired (INFO `expired_keys`), including ones written with a deadline
@@ -317,33 +423,4 @@ impl<'a> Txn<'a> {
         d.0 -= keys;
         d.1 -= expires;
     }
-}
-
-/// Reads element key/value pairs from an fjall iterator, with their list indexes.
-pub(super) fn collect_elements(
-    iter: fjall::Iter,
-    reverse: bool,
-    limit: usize,
-) -> Result<Vec<(i64, Bytes)>, CommandError> {
-    let mut out = Vec::new();
-    let mut push = |kv: fjall::Guard| -> Result<bool, CommandError> {
-        let (k, v) = kv.into_inner()?;
-        let (_, index) = keys::decode_element(&k).ok_or_else(corrupt)?;
-        out.push((index, Bytes::copy_from_slice(&v)));
-        Ok(out.len() < limit)
-    };
-    if reverse {
-        for kv in iter.rev() {
-            if !push(kv)? {
-                break;
-            }
-        }
-    } else {
-        for kv in iter {
-            if !push(kv)? {
-                break;
-            }
-        }
-    }
-    Ok(out)
 }

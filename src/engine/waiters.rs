@@ -18,8 +18,8 @@ use bytes::Bytes;
 use fjall::Keyspace;
 use serde::{Deserialize, Serialize};
 
-use super::{keys, ApplyContext, Engine, Txn};
-use crate::command::{Command, CommandError, Db, Response};
+use super::{keys, ApplyContext, ApplyFailure, Engine, Txn};
+use crate::command::{node, Command, Db, Response};
 
 /// Most blocked clients one entry serves, so that chains of BLMOVEs stay bounded.
 const MAX_SERVED_PER_ENTRY: usize = 100_000;
@@ -109,16 +109,16 @@ pub struct EntryContext {
 }
 
 impl Engine {
-    /// Applies the requests of one log entry, serving blocked clients as pushes arrive; returns,
-    /// per request, one reply per command and appends what happened to blocked clients to
-    /// `served`.
+    /// Applies the requests of one log entry, serving blocked clients as the keys they wait on
+    /// change; returns, per request, one reply per command and appends what happened to blocked
+    /// clients to `served`. A storage failure stops it: the entry must not be committed.
     pub fn apply_entry(
         &self,
         txn: &mut Txn<'_>,
         entry: &EntryContext,
         requests: &[Vec<Command>],
         served: &mut Vec<Served>,
-    ) -> Vec<Vec<Response>> {
+    ) -> Result<Vec<Vec<Response>>, ApplyFailure> {
         let (term, now_ms) = (entry.term, entry.now_ms);
         let mut waiters = self.waiters.lock();
         drop_older_terms(txn, &mut waiters, term, served);
@@ -134,17 +134,18 @@ impl Engine {
                     now_ms,
                     reply: entry.replies,
                 };
-                // The command whose pushes may serve blocked clients.
-                let (r, pusher) = match cmd {
-                    Command::Block {
+                // Changed keys are tracked only when someone waits: most entries serve nobody.
+                txn.track_changes(waiters.len() > 0);
+                let r = match cmd {
+                    Command::Node(node::Command::Block {
                         owner,
                         id,
                         keys,
                         attempt,
-                    } => {
+                    }) => {
                         // Whether the client blocks depends on what the attempt found.
                         let ctx = ApplyContext { reply: true, ..ctx };
-                        let r = self.apply(txn, attempt, &ctx);
+                        let r = self.apply(txn, attempt, &ctx)?;
                         if r.is_nil() {
                             let rec = Record {
                                 owner: *owner,
@@ -153,46 +154,50 @@ impl Engine {
                                 keys: keys.clone(),
                                 attempt: (**attempt).clone(),
                             };
-                            match bincode::serialize(&rec) {
-                                Ok(v) => {
-                                    txn.put_meta(keys::waiter(seq).to_vec(), v);
-                                    waiters.insert(seq, rec);
-                                }
-                                Err(e) => {
-                                    out.push(Response::Error(CommandError::Storage(e.to_string())));
-                                    continue;
-                                }
-                            }
+                            let v = bincode::serialize(&rec)
+                                .map_err(|e| ApplyFailure(e.to_string()))?;
+                            txn.put_meta(keys::waiter(seq).to_vec(), v);
+                            waiters.insert(seq, rec);
                         }
-                        (r, Some(&**attempt))
+                        r
                     }
-                    Command::Unblock { owner, id } => {
+                    Command::Node(node::Command::Unblock { owner, id }) => {
                         let removed = match waiters.by_client.get(&(*owner, *id)) {
                             Some(&s) => waiters.remove(txn, s).is_some(),
                             None => false,
                         };
-                        (Response::Int(i64::from(removed)), None)
+                        Response::Int(i64::from(removed))
                     }
-                    _ => (self.apply(txn, cmd, &ctx), Some(cmd)),
+                    Command::Exec(e) => {
+                        let r = self.apply(txn, cmd, &ctx)?;
+                        seq += e.positions() - 1;
+                        r
+                    }
+                    _ => self.apply(txn, cmd, &ctx)?,
                 };
-                // Keys are looked up only when someone waits: most entries serve nobody.
-                if let Some(pusher) = pusher.filter(|_| waiters.len() > 0) {
-                    let pushed = pusher.pushed_keys();
-                    if !matches!(r, Response::Error(_)) && !pushed.is_empty() {
-                        let pushed = pushed.into_iter().map(|(db, k)| (db, k.clone())).collect();
-                        seq =
-                            self.serve(txn, &mut waiters, pushed, seq, now_ms, &mut budget, served);
-                    }
+                let changed = txn.take_changed();
+                if !changed.is_empty() && waiters.len() > 0 {
+                    seq = self.serve(
+                        txn,
+                        &mut waiters,
+                        changed.into(),
+                        seq,
+                        now_ms,
+                        &mut budget,
+                        served,
+                    )?;
                 }
                 out.push(r);
             }
             replies.push(out);
         }
-        replies
+        txn.track_changes(false);
+        Ok(replies)
     }
 
     /// Serves the clients blocked on `keys`, first blocked first, each served attempt taking the
-    /// next per-command index; returns the last index used.
+    /// next per-command index; returns the last index used. A served attempt's own changes (the
+    /// destination of a BLMOVE) may serve further clients.
     #[allow(clippy::too_many_arguments)]
     fn serve(
         &self,
@@ -203,7 +208,7 @@ impl Engine {
         now_ms: i64,
         budget: &mut usize,
         served: &mut Vec<Served>,
-    ) -> u64 {
+    ) -> Result<u64, ApplyFailure> {
         let mut keys = keys;
         while let Some(key) = keys.pop_front() {
             while *budget > 0 {
@@ -220,7 +225,8 @@ impl Engine {
                     now_ms,
                     reply: true,
                 };
-                let r = self.apply(txn, &rec.attempt, &ctx);
+                let r = self.apply(txn, &rec.attempt, &ctx)?;
+                let changed = txn.take_changed();
                 if r.is_nil() {
                     // Nothing for it after all (another key of its list came first): it keeps
                     // its place, and nobody behind it can be served from this key either.
@@ -229,14 +235,7 @@ impl Engine {
                 let Some(rec) = waiters.remove(txn, first) else {
                     break;
                 };
-                if !matches!(r, Response::Error(_)) {
-                    keys.extend(
-                        rec.attempt
-                            .pushed_keys()
-                            .into_iter()
-                            .map(|(db, k)| (db, k.clone())),
-                    );
-                }
+                keys.extend(changed.into_iter().filter(|k| *k != key));
                 served.push(Served {
                     owner: rec.owner,
                     id: rec.id,
@@ -244,7 +243,7 @@ impl Engine {
                 });
             }
         }
-        seq
+        Ok(seq)
     }
 }
 

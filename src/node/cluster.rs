@@ -57,9 +57,11 @@ pub async fn form(node: &Arc<Node>) -> anyhow::Result<()> {
                     node.info.clone()
                 } else {
                     NodeInfo {
+                        format: crate::engine::FORMAT_VERSION,
                         raft_addr: m.raft_addr.clone(),
-                        resp_addr: m.resp_addr.clone(),
                         admin_addr: m.admin_addr.clone(),
+                        listeners: [(super::raft_types::RESP.to_string(), m.resp_addr.clone())]
+                            .into(),
                     }
                 };
                 (m.id, info)
@@ -126,7 +128,7 @@ impl Node {
             Request::Write(requests) => Reply::Responses(self.submit_all(requests, true).await),
             Request::ReadIndex => {
                 if !self.is_leader() {
-                    return Reply::Failed("TRYAGAIN not the leader".into());
+                    return Reply::Failed("not the leader".into());
                 }
                 match self.raft.get_read_linearizer(ReadPolicy::LeaseRead).await {
                     Ok(l) => Reply::Index(l.read_log_id().index()),
@@ -141,7 +143,7 @@ impl Node {
                 Ok(()) => Reply::Ack,
                 Err(e) => Reply::Failed(e),
             },
-            _ => Reply::Failed("ERR unexpected request".into()),
+            _ => Reply::Failed("unexpected request".into()),
         }
     }
 
@@ -241,7 +243,7 @@ impl Node {
                 MemberStatus {
                     id: *id,
                     raft_addr: info.raft_addr.clone(),
-                    resp_addr: info.resp_addr.clone(),
+                    resp_addr: info.resp_addr().to_string(),
                     admin_addr: info.admin_addr.clone(),
                     voter: voters.contains(id),
                     matched_index,

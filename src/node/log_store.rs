@@ -506,13 +506,15 @@ mod tests {
     use crate::node::raft_types::Batch;
 
     fn entry(index: u64) -> Entry {
-        let cmd = Command::GetDel {
+        let cmd: Command = crate::command::kv::Command::GetDel {
             db: Db::default(),
             key: bytes::Bytes::from(format!("k{index}")),
-        };
+        }
+        .into();
         Entry::new_normal(
             openraft::testing::log_id::<TypeConfig>(1, 1, index),
             Batch {
+                format: crate::engine::FORMAT_VERSION,
                 now_ms: 7,
                 requests: Arc::new(vec![vec![cmd]]),
             },
@@ -521,13 +523,15 @@ mod tests {
 
     /// An entry of `commands` one-command requests.
     fn entry_of(index: u64, commands: usize) -> Entry {
-        let cmd = Command::GetDel {
+        let cmd: Command = crate::command::kv::Command::GetDel {
             db: Db::default(),
             key: bytes::Bytes::from_static(b"k"),
-        };
+        }
+        .into();
         Entry::new_normal(
             openraft::testing::log_id::<TypeConfig>(1, 1, index),
             Batch {
+                format: crate::engine::FORMAT_VERSION,
                 now_ms: 7,
                 requests: Arc::new(vec![vec![cmd]; commands]),
             },

@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::command::{Command, CommandError, Db, Query, Response};
+use crate::command::{list, node, Command, CommandError, Db, NodeError, Query, Response};
 use crate::config::{Config, Fsync, StorageMode};
 use crate::engine::Engine;
 pub use blocking::{Blocking, Outcome, Waiter};
@@ -72,7 +72,7 @@ pub struct Node {
 
 /// What a caller gets if the write path answered a request with no reply at all.
 fn no_reply() -> Response {
-    Response::Error(CommandError::Storage("no reply".into()))
+    Response::Error(NodeError::MayHaveApplied("no reply".into()).into())
 }
 
 /// Unix time in milliseconds.
@@ -111,6 +111,7 @@ impl Node {
         let root = scratch
             .as_ref()
             .map_or(config.storage.data_dir.clone(), |s| s.path().to_path_buf());
+        crate::engine::format::check(&root)?;
         let engine = Arc::new(Engine::open(&root.join("state"), false)?);
         let fsync = if memory {
             Fsync::Never
@@ -132,9 +133,10 @@ impl Node {
             })?;
         let id = config.cluster.node_id;
         let info = NodeInfo {
+            format: crate::engine::FORMAT_VERSION,
             raft_addr: listener.local_addr()?.to_string(),
-            resp_addr: config.resp.addr.to_string(),
             admin_addr: config.admin.addr.to_string(),
+            listeners: [(raft_types::RESP.to_string(), config.resp.addr.to_string())].into(),
         };
         let sm = state_machine::StateMachine::new(engine.clone(), blocking.clone(), id);
         let raft = Raft::new(
@@ -248,7 +250,7 @@ impl Node {
                     .fetch_add(n as u64, Ordering::Relaxed);
                 replies
             }
-            None => vec![Response::Error(CommandError::Storage("writer stopped".into())); n],
+            None => vec![Response::Error(self.stopped_error()); n],
         }
     }
 
@@ -280,12 +282,15 @@ impl Node {
                 waiter: Some(w.clone()),
             };
             let first = self
-                .execute(Command::Block {
-                    owner: self.id,
-                    id: w.id,
-                    keys: w.keys.clone(),
-                    attempt: Box::new(attempt.clone()),
-                })
+                .execute(
+                    node::Command::Block {
+                        owner: self.id,
+                        id: w.id,
+                        keys: w.keys.clone(),
+                        attempt: Box::new(attempt.clone()),
+                    }
+                    .into(),
+                )
                 .await;
             if !first.is_nil() {
                 guard.disarm();
@@ -328,10 +333,13 @@ impl Node {
 
     /// Takes a blocked client out of the queue; returns its reply if a push served it first.
     async fn unblock(&self, w: &Waiter) -> Option<Response> {
-        self.execute(Command::Unblock {
-            owner: self.id,
-            id: w.id,
-        })
+        self.execute(
+            node::Command::Unblock {
+                owner: self.id,
+                id: w.id,
+            }
+            .into(),
+        )
         .await;
         self.blocking.forget(w);
         match w.take_outcome() {
@@ -378,7 +386,7 @@ impl Node {
                     cancel.disarm();
                     match r {
                         Ok(rpc::Reply::Response(r)) => return Ok(r),
-                        Ok(rpc::Reply::Failed(e)) => return Ok(Response::Error(CommandError::Other(e))),
+                        Ok(rpc::Reply::Failed(e)) => return Ok(Response::Error(writer::unavailable(e))),
                         // The leader went away while we waited: block again through the next.
                         _ => {
                             if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
@@ -409,7 +417,8 @@ impl Node {
         let r = self.engine.query(q, now_ms());
         let expired = self.engine.take_expired_seen();
         if !expired.is_empty() && self.is_leader() {
-            self.execute(Command::DeleteExpired { keys: expired }).await;
+            self.execute(node::Command::DeleteExpired { keys: expired }.into())
+                .await;
         }
         r
     }
@@ -422,6 +431,22 @@ impl Node {
             return Ok(());
         }
         self.reads.pass(|| reads::barrier(self)).await
+    }
+
+    /// The error for writes once the state machine stopped (or the writer went away).
+    fn stopped_error(&self) -> CommandError {
+        NodeError::Stopped(
+            self.engine
+                .failure()
+                .unwrap_or_else(|| "the write path stopped".into()),
+        )
+        .into()
+    }
+
+    /// Why this node stopped applying the log, if it did: it then takes no writes and reports
+    /// unhealthy.
+    pub fn failure(&self) -> Option<String> {
+        self.engine.failure()
     }
 
     /// Changes when the log is fsync'd (CONFIG SET appendfsync); memory mode ignores it.
@@ -534,7 +559,7 @@ impl Node {
 /// The reply of a blocking command that timed out.
 fn attempt_nil(attempt: &Command) -> Response {
     match attempt {
-        Command::Pop { .. } | Command::LMove { .. } => Response::Nil,
+        Command::List(list::Command::Pop { .. } | list::Command::LMove { .. }) => Response::Nil,
         _ => Response::NilArray,
     }
 }
@@ -581,7 +606,8 @@ async fn sweep_expired(node: Arc<Node>) {
                 break;
             }
             let full = due.len() == BATCH;
-            node.execute(Command::DeleteExpired { keys: due }).await;
+            node.execute(node::Command::DeleteExpired { keys: due }.into())
+                .await;
             if !full {
                 break;
             }
@@ -642,7 +668,7 @@ async fn collect_garbage(node: Arc<Node>) {
         }
         while node.engine.has_garbage() {
             let r = node
-                .execute(Command::CollectGarbage { budget: BUDGET })
+                .execute(node::Command::CollectGarbage { budget: BUDGET }.into())
                 .await;
             if !matches!(r, Response::Int(n) if n > 0) {
                 break;

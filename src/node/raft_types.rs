@@ -14,14 +14,37 @@ pub type NodeId = u64;
 /// (CLUSTER NODES, /cluster).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeInfo {
+    /// The format of this record ([`crate::engine::FORMAT_VERSION`]): fields are only ever
+    /// added after the ones a format already has.
+    pub format: u16,
     pub raft_addr: String,
-    pub resp_addr: String,
     pub admin_addr: String,
+    /// Client listeners by protocol name (`resp`; `kafka` and `cql` as they arrive).
+    pub listeners: std::collections::BTreeMap<String, String>,
 }
+
+impl NodeInfo {
+    /// The address clients of `protocol` connect to, if the node serves it.
+    pub fn listener(&self, protocol: &str) -> Option<&str> {
+        self.listeners.get(protocol).map(String::as_str)
+    }
+
+    /// The RESP listener (every node has one).
+    pub fn resp_addr(&self) -> &str {
+        self.listener(RESP).unwrap_or_default()
+    }
+}
+
+/// The listener name of the Redis protocol.
+pub const RESP: &str = "resp";
 
 impl fmt::Display for NodeInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "raft={} resp={}", self.raft_addr, self.resp_addr)
+        write!(f, "raft={}", self.raft_addr)?;
+        for (protocol, addr) in &self.listeners {
+            write!(f, " {protocol}={addr}")?;
+        }
+        Ok(())
     }
 }
 
@@ -34,6 +57,8 @@ impl fmt::Display for NodeInfo {
 /// every follower's stream, and each of those takes a clone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
+    /// The format the commands are encoded in ([`crate::engine::FORMAT_VERSION`]).
+    pub format: u16,
     pub now_ms: i64,
     pub requests: Arc<Vec<Vec<Command>>>,
 }

@@ -53,7 +53,7 @@ impl ReadGate {
                 let r = barrier().await;
                 let _ = self.done.send_replace((covered, r));
             } else if rx.changed().await.is_err() {
-                return Err(CommandError::Storage("read gate closed".into()));
+                return Err(writer::unavailable("read gate closed"));
             }
         }
     }
@@ -70,7 +70,7 @@ pub async fn barrier(node: &Node) -> Result<(), CommandError> {
             .await
             {
                 Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(writer::try_again(e)),
+                Ok(Err(e)) => Err(writer::unavailable(e)),
                 Err(_) => Err(writer::cluster_down()),
             };
         }
@@ -79,14 +79,14 @@ pub async fn barrier(node: &Node) -> Result<(), CommandError> {
     };
     let index = match peer.call(&Request::ReadIndex, Some(BARRIER_TIMEOUT)).await {
         Ok(Reply::Index(i)) => i,
-        Ok(Reply::Failed(e)) => return Err(CommandError::Other(e)),
-        Ok(_) => return Err(writer::try_again("unexpected reply from the leader")),
-        Err(e) => return Err(writer::try_again(e)),
+        Ok(Reply::Failed(e)) => return Err(writer::unavailable(e)),
+        Ok(_) => return Err(writer::unavailable("unexpected reply from the leader")),
+        Err(e) => return Err(writer::unavailable(e)),
     };
     node.raft
         .wait(Some(BARRIER_TIMEOUT))
         .applied_index_at_least(Some(index), "linearizable read")
         .await
         .map(|_| ())
-        .map_err(|_| writer::try_again("this replica is catching up"))
+        .map_err(|_| writer::unavailable("this replica is catching up"))
 }

@@ -137,22 +137,33 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     now_ms: 0,
                     replies: responder.is_some(),
                 };
-                let reply = match &entry.payload {
-                    EntryPayload::Blank => {
-                        engine.apply_entry(&mut txn, &ctx, &[], &mut served);
-                        BatchReply::default()
-                    }
+                let applied = match &entry.payload {
+                    EntryPayload::Blank => engine
+                        .apply_entry(&mut txn, &ctx, &[], &mut served)
+                        .map(|_| BatchReply::default()),
                     EntryPayload::Normal(batch) => {
                         commands += batch.commands();
                         ctx.now_ms = batch.now_ms;
-                        BatchReply(engine.apply_entry(&mut txn, &ctx, &batch.requests, &mut served))
+                        check_format(batch).and_then(|()| {
+                            engine
+                                .apply_entry(&mut txn, &ctx, &batch.requests, &mut served)
+                                .map(BatchReply)
+                        })
                     }
                     EntryPayload::Membership(m) => {
-                        engine.apply_entry(&mut txn, &ctx, &[], &mut served);
                         membership = Some(StoredMembership::new(Some(entry.log_id), m.clone()));
-                        BatchReply::default()
+                        engine
+                            .apply_entry(&mut txn, &ctx, &[], &mut served)
+                            .map(|_| BatchReply::default())
                     }
                 };
+                // A failure is never a reply: nothing of this batch is committed, and openraft
+                // stops the state machine, so no replica applies a different history.
+                let reply = applied.map_err(|e| {
+                    tracing::error!(index = entry.log_id.index, error = %e, "applying the log failed; this node stops applying");
+                    engine.record_failure(&e.to_string());
+                    io_err(e)
+                })?;
                 last = Some(entry.log_id);
                 pending.push((responder, reply));
                 if commands >= MAX_COMMANDS_PER_COMMIT {
@@ -222,6 +233,19 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             snapshot: SnapshotData::Export(Box::new(export)),
         }))
     }
+}
+
+/// Refuses an entry written in a format this release does not know (a newer one): applying it
+/// by guesswork would diverge from the replicas that understand it.
+fn check_format(batch: &super::raft_types::Batch) -> Result<(), crate::engine::ApplyFailure> {
+    if batch.format != crate::engine::FORMAT_VERSION {
+        return Err(crate::engine::ApplyFailure(format!(
+            "log entry in format {}, this release applies format {}",
+            batch.format,
+            crate::engine::FORMAT_VERSION
+        )));
+    }
+    Ok(())
 }
 
 /// Replaces the engine's state with a received snapshot file (see `rpc::read_chunk`).

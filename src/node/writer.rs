@@ -16,7 +16,7 @@ use super::network::CallError;
 use super::raft_types::{Answer, Batch};
 use super::rpc::{Reply, Request as PeerRequest};
 use super::{Leader, Node};
-use crate::command::{Command, CommandError, Response};
+use crate::command::{Command, CommandError, NodeError, Response};
 
 /// Most commands in one log entry.
 const MAX_BATCH: usize = 4096;
@@ -51,13 +51,17 @@ pub struct Request {
 type Waiting = Vec<(oneshot::Sender<Vec<Response>>, usize)>;
 
 pub fn cluster_down() -> CommandError {
-    CommandError::Other("CLUSTERDOWN The cluster is down (no leader)".into())
+    NodeError::NoLeader.into()
 }
 
+/// A write whose outcome is unknown.
 pub fn try_again(why: impl std::fmt::Display) -> CommandError {
-    CommandError::Other(format!(
-        "TRYAGAIN {why}; the write may or may not have been applied"
-    ))
+    NodeError::MayHaveApplied(why.to_string()).into()
+}
+
+/// A read or a wait that could not be confirmed; nothing was changed.
+pub fn unavailable(why: impl std::fmt::Display) -> CommandError {
+    NodeError::Unavailable(why.to_string()).into()
 }
 
 pub fn spawn(node: Arc<Node>, rx: mpsc::Receiver<Request>) {
@@ -161,6 +165,7 @@ async fn run(
         let now = super::now_ms().max(last_now);
         last_now = now;
         let entry = Batch {
+            format: crate::engine::FORMAT_VERSION,
             now_ms: now,
             requests: Arc::new(requests),
         };
@@ -198,7 +203,7 @@ fn forward(node: &Arc<Node>, requests: Vec<Vec<Command>>, waiting: Waiting) {
                         .await
                     {
                         Ok(Reply::Responses(r)) => Ok(r),
-                        Ok(Reply::Failed(e)) => Err(CommandError::Other(e)),
+                        Ok(Reply::Failed(e)) => Err(try_again(e)),
                         Ok(_) => Err(try_again("unexpected reply from the leader")),
                         Err(CallError::Unreachable(..))
                             if tokio::time::Instant::now() < deadline =>

@@ -1,130 +1,203 @@
-//! Encodes [`Response`]s for a client speaking RESP2 or RESP3, with redis-protocol's encoders,
-//! into the connection's single output buffer.
+//! Encodes [`Response`]s for a client speaking RESP2 or RESP3, straight into the connection's
+//! single output buffer.
+//!
+//! Written here rather than through redis-protocol's frame encoders (which the decoder side
+//! still follows): those format a RESP3 double with Rust's shortest `Display` form (`1e20` as
+//! `100000000000000000000`), where clients and Redis's own tests expect Redis's `%.17g`-style
+//! text (`1e+20`), and they need a frame tree built per reply first, one allocation per element,
+//! on the hottest path of the server. The format itself is a dozen lines.
 
-use bytes::{Bytes, BytesMut};
-use redis_protocol::resp2::types::BytesFrame as Frame2;
-use redis_protocol::resp3::types::{
-    BytesFrame as Frame3, FrameMap, FrameSet, VerbatimStringFormat,
-};
+use bytes::{BufMut, BytesMut};
 
 use crate::command::Response;
 
 /// Appends one reply in the client's protocol version.
 pub fn encode(out: &mut BytesMut, resp: Response, proto: u8) {
-    if proto < 3 && resp == Response::NilArray {
-        // redis-protocol's RESP2 frame has a single null, written as a null bulk string.
-        out.extend_from_slice(b"*-1\r\n");
-        return;
+    Encoder {
+        out,
+        resp3: proto >= 3,
     }
-    let result = if proto >= 3 {
-        redis_protocol::resp3::encode::complete::extend_encode(out, &to_resp3(resp), false)
-    } else {
-        redis_protocol::resp2::encode::extend_encode(out, &to_resp2(resp), false)
-    };
-    if let Err(e) = result {
-        // Only reachable for frames we built wrongly; the client still gets a reply.
-        tracing::error!(error = %e, "reply encoding failed");
-        out.extend_from_slice(b"-ERR internal error encoding reply\r\n");
-    }
+    .reply(resp);
 }
 
-fn error_text(e: &crate::command::CommandError) -> String {
-    // A newline would end the error line early and desynchronise the client.
-    e.to_string().replace(['\r', '\n'], " ")
+struct Encoder<'a> {
+    out: &'a mut BytesMut,
+    resp3: bool,
 }
 
-fn to_resp2(resp: Response) -> Frame2 {
-    match resp {
-        Response::Ok => Frame2::SimpleString(Bytes::from_static(b"OK")),
-        Response::Status(s) => Frame2::SimpleString(Bytes::from_static(s.as_bytes())),
-        Response::Text(s) => Frame2::SimpleString(Bytes::from(s)),
-        Response::Int(i) => Frame2::Integer(i),
-        Response::Bulk(b) => Frame2::BulkString(b),
-        Response::Nil => Frame2::Null,
-        Response::NilArray => Frame2::Null,
-        Response::Array(items) | Response::Set(items) => {
-            Frame2::Array(items.into_iter().map(to_resp2).collect())
+impl Encoder<'_> {
+    fn reply(&mut self, resp: Response) {
+        match resp {
+            Response::Ok => self.out.put_slice(b"+OK\r\n"),
+            Response::Status(s) => self.simple(b'+', s.as_bytes()),
+            Response::Text(s) => self.simple(b'+', s.as_bytes()),
+            Response::Type(t) => self.simple(b'+', t.map_or("none", |t| t.name()).as_bytes()),
+            Response::Int(i) => self.int(b':', i),
+            Response::Bulk(b) => self.bulk(&b),
+            Response::Nil if self.resp3 => self.out.put_slice(b"_\r\n"),
+            Response::Nil => self.out.put_slice(b"$-1\r\n"),
+            Response::NilArray if self.resp3 => self.out.put_slice(b"_\r\n"),
+            Response::NilArray => self.out.put_slice(b"*-1\r\n"),
+            Response::Array(items) => self.aggregate(b'*', items),
+            Response::Set(items) => {
+                let kind = if self.resp3 { b'~' } else { b'*' };
+                self.aggregate(kind, items)
+            }
+            Response::Map(pairs) => {
+                if self.resp3 {
+                    self.int(b'%', pairs.len() as i64);
+                } else {
+                    self.int(b'*', 2 * pairs.len() as i64);
+                }
+                for (k, v) in pairs {
+                    self.reply(k);
+                    self.reply(v);
+                }
+            }
+            Response::Double(d) => {
+                let text = format_double(d);
+                if self.resp3 {
+                    self.simple(b',', text.as_bytes());
+                } else {
+                    self.bulk(text.as_bytes());
+                }
+            }
+            Response::Bool(b) if self.resp3 => {
+                self.out.put_slice(if b { b"#t\r\n" } else { b"#f\r\n" })
+            }
+            Response::Bool(b) => self.int(b':', i64::from(b)),
+            Response::Verbatim(s) if self.resp3 => {
+                self.int(b'=', s.len() as i64 + 4);
+                self.out.put_slice(b"txt:");
+                self.out.put_slice(s.as_bytes());
+                self.out.put_slice(b"\r\n");
+            }
+            Response::Verbatim(s) => self.bulk(s.as_bytes()),
+            Response::Error(e) => {
+                // A newline would end the error line early and desynchronise the client.
+                let text = super::error::text(&e).replace(['\r', '\n'], " ");
+                self.simple(b'-', text.as_bytes());
+            }
         }
-        Response::Map(pairs) => Frame2::Array(
-            pairs
-                .into_iter()
-                .flat_map(|(k, v)| [to_resp2(k), to_resp2(v)])
-                .collect(),
-        ),
-        Response::Double(d) => Frame2::BulkString(Bytes::from(format_double(d))),
-        Response::Bool(b) => Frame2::Integer(i64::from(b)),
-        Response::Verbatim(s) => Frame2::BulkString(Bytes::from(s)),
-        Response::Error(e) => Frame2::Error(error_text(&e).into()),
+    }
+
+    fn simple(&mut self, kind: u8, text: &[u8]) {
+        self.out.reserve(text.len() + 3);
+        self.out.put_u8(kind);
+        // Status lines come from our own code or, sanitised, from errors.
+        self.out.put_slice(text);
+        self.out.put_slice(b"\r\n");
+    }
+
+    fn int(&mut self, kind: u8, i: i64) {
+        self.out.put_u8(kind);
+        // Formatting into the buffer itself: no allocation.
+        let _ = std::fmt::Write::write_fmt(self.out, format_args!("{i}\r\n"));
+    }
+
+    fn bulk(&mut self, b: &[u8]) {
+        self.out.reserve(b.len() + 16);
+        self.int(b'$', b.len() as i64);
+        self.out.put_slice(b);
+        self.out.put_slice(b"\r\n");
+    }
+
+    fn aggregate(&mut self, kind: u8, items: Vec<Response>) {
+        self.int(kind, items.len() as i64);
+        for item in items {
+            self.reply(item);
+        }
     }
 }
 
-fn to_resp3(resp: Response) -> Frame3 {
-    match resp {
-        Response::Ok => Frame3::SimpleString {
-            data: Bytes::from_static(b"OK"),
-            attributes: None,
-        },
-        Response::Status(s) => Frame3::SimpleString {
-            data: Bytes::from_static(s.as_bytes()),
-            attributes: None,
-        },
-        Response::Text(s) => Frame3::SimpleString {
-            data: Bytes::from(s),
-            attributes: None,
-        },
-        Response::Int(i) => Frame3::Number {
-            data: i,
-            attributes: None,
-        },
-        Response::Bulk(b) => Frame3::BlobString {
-            data: b,
-            attributes: None,
-        },
-        Response::Nil | Response::NilArray => Frame3::Null,
-        Response::Array(items) => Frame3::Array {
-            data: items.into_iter().map(to_resp3).collect(),
-            attributes: None,
-        },
-        Response::Set(items) => Frame3::Set {
-            data: items.into_iter().map(to_resp3).collect::<FrameSet<_>>(),
-            attributes: None,
-        },
-        Response::Map(pairs) => Frame3::Map {
-            data: pairs
-                .into_iter()
-                .map(|(k, v)| (to_resp3(k), to_resp3(v)))
-                .collect::<FrameMap<_, _>>(),
-            attributes: None,
-        },
-        Response::Double(d) => Frame3::Double {
-            data: d,
-            attributes: None,
-        },
-        Response::Bool(b) => Frame3::Boolean {
-            data: b,
-            attributes: None,
-        },
-        Response::Verbatim(s) => Frame3::VerbatimString {
-            data: Bytes::from(s),
-            format: VerbatimStringFormat::Text,
-            attributes: None,
-        },
-        Response::Error(e) => Frame3::SimpleError {
-            data: error_text(&e).into(),
-            attributes: None,
-        },
-    }
-}
-
-/// Formats a double as Redis does in RESP2 replies.
+/// Formats a double as Redis does in replies (scores, RESP3 doubles): `%.17g`'s shape (plain
+/// digits from 1e-4 up to 1e17, an exponent of at least two digits beyond), with the shortest
+/// digits that read back as the same double, as Redis 7.2 prints them (7.0 printed 17
+/// significant digits: `0.1` as `0.10000000000000001`).
 pub fn format_double(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
     if d.is_infinite() {
-        if d > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        }
+        return if d > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: `d.ddde±x`.
+    let sci = format!("{d:e}");
+    let Some((mantissa, exp)) = sci.split_once('e') else {
+        return sci;
+    };
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..17).contains(&exp) {
+        d.to_string()
     } else {
-        crate::engine::format_float(d)
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::CommandError;
+
+    fn wire(r: Response, proto: u8) -> String {
+        let mut out = BytesMut::new();
+        encode(&mut out, r, proto);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn doubles_format_like_redis() {
+        for (d, want) in [
+            (3.0, "3"),
+            (1.5, "1.5"),
+            (-2.25, "-2.25"),
+            (0.5, "0.5"),
+            (1000.0, "1000"),
+            (12345678.0, "12345678"),
+            (1e20, "1e+20"),
+            (1e-20, "1e-20"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1.5e300, "1.5e+300"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (0.1, "0.1"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+        ] {
+            assert_eq!(format_double(d), want, "{d}");
+        }
+    }
+
+    #[test]
+    fn replies_encode_in_both_protocols() {
+        let r = || {
+            Response::Array(vec![
+                Response::Int(-3),
+                Response::bulk("x"),
+                Response::Nil,
+                Response::Double(1e20),
+                Response::Map(vec![(Response::bulk("f"), Response::bulk("v"))]),
+                Response::Set(vec![Response::bulk("m")]),
+                Response::Error(CommandError::WrongType),
+                Response::Type(None),
+            ])
+        };
+        assert_eq!(
+            wire(r(), 2),
+            "*8\r\n:-3\r\n$1\r\nx\r\n$-1\r\n$5\r\n1e+20\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*1\r\n$1\r\nm\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n+none\r\n"
+        );
+        assert_eq!(
+            wire(r(), 3),
+            "*8\r\n:-3\r\n$1\r\nx\r\n_\r\n,1e+20\r\n%1\r\n$1\r\nf\r\n$1\r\nv\r\n~1\r\n$1\r\nm\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n+none\r\n"
+        );
+        assert_eq!(wire(Response::NilArray, 2), "*-1\r\n");
+        assert_eq!(wire(Response::NilArray, 3), "_\r\n");
+        assert_eq!(wire(Response::Verbatim("hi".into()), 3), "=6\r\ntxt:hi\r\n");
+        assert_eq!(wire(Response::Bool(true), 3), "#t\r\n");
     }
 }

@@ -4,6 +4,7 @@
 pub mod cmd;
 mod connection;
 pub mod encode;
+pub mod error;
 pub mod frame;
 pub mod parse;
 pub mod session;

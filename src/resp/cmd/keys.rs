@@ -1,14 +1,15 @@
 //! Commands on keys of any type: DEL, EXISTS, TYPE, KEYS, SCAN, RENAME, COPY, and time to live.
 
 use super::{Action, Ctx, Spec, R, RF, W, WF, WR};
-use crate::command::{Command, CommandError, ExpireCond, KeyType, Query, TtlKind};
+use crate::command::keys::{Command, Query};
+use crate::command::{CommandError, ExpireCond, KeyType, TtlKind};
 use crate::engine::DATABASES;
 use crate::node::now_ms;
 use crate::resp::parse::Args;
 
 /// `DEL key [key ...]` and `UNLINK key [key ...]` (both O(1) per key here).
 fn del(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Write(Command::Del {
+    Ok(Action::write(Command::Del {
         db: c.db,
         keys: a.rest_keys()?,
     }))
@@ -16,7 +17,7 @@ fn del(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `EXISTS key [key ...]` and `TOUCH key [key ...]`
 fn exists(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::Exists {
+    Ok(Action::read(Query::Exists {
         db: c.db,
         keys: a.rest_keys()?,
     }))
@@ -24,7 +25,7 @@ fn exists(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `TYPE key`
 fn type_(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::Type {
+    Ok(Action::read(Query::Type {
         db: c.db,
         key: a.next_key()?,
     }))
@@ -32,7 +33,7 @@ fn type_(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `KEYS pattern`
 fn keys(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::Keys {
+    Ok(Action::read(Query::Keys {
         db: c.db,
         pattern: a.next_bytes()?,
     }))
@@ -59,7 +60,7 @@ fn scan(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
             _ => return Err(CommandError::Syntax),
         }
     }
-    Ok(Action::Read(Query::Scan {
+    Ok(Action::read(Query::Scan {
         db: c.db,
         cursor,
         pattern,
@@ -70,11 +71,11 @@ fn scan(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `RANDOMKEY`
 fn randomkey(_: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::RandomKey { db: c.db }))
+    Ok(Action::read(Query::RandomKey { db: c.db }))
 }
 
 fn rename_with(a: &mut Args, c: &Ctx, if_absent: bool) -> Result<Action, CommandError> {
-    Ok(Action::Write(Command::Rename {
+    Ok(Action::write(Command::Rename {
         db: c.db,
         src: a.next_key()?,
         dst: a.next_key()?,
@@ -112,7 +113,7 @@ fn copy(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
             _ => return Err(CommandError::Syntax),
         }
     }
-    Ok(Action::Write(Command::Copy {
+    Ok(Action::write(Command::Copy {
         db: c.db,
         src,
         dst_db,
@@ -172,7 +173,7 @@ fn expire_with(
     } else {
         ms.checked_add(now_ms()).ok_or_else(invalid)?
     };
-    Ok(Action::Write(Command::Expire {
+    Ok(Action::write(Command::Expire {
         db: c.db,
         key,
         at_ms,
@@ -197,7 +198,7 @@ fn pexpireat(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 }
 
 fn ttl_with(a: &mut Args, c: &Ctx, kind: TtlKind) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::Ttl {
+    Ok(Action::read(Query::Ttl {
         db: c.db,
         key: a.next_key()?,
         kind,
@@ -226,7 +227,7 @@ fn pexpiretime(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `PERSIST key`
 fn persist(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Write(Command::Persist {
+    Ok(Action::write(Command::Persist {
         db: c.db,
         key: a.next_key()?,
     }))

@@ -3,7 +3,8 @@
 use bytes::Bytes;
 
 use super::{block_timeout, Action, Block, Ctx, Spec, R, RF, W, WF, WR};
-use crate::command::{Command, CommandError, End, Query};
+use crate::command::list::{Command, Query};
+use crate::command::{CommandError, End};
 use crate::resp::parse::Args;
 
 fn end(a: &mut Args) -> Result<End, CommandError> {
@@ -21,7 +22,7 @@ fn push_with(
     only_if_exists: bool,
 ) -> Result<Action, CommandError> {
     let key = a.next_key()?;
-    Ok(Action::Write(Command::Push {
+    Ok(Action::write(Command::Push {
         db: c.db,
         key,
         end,
@@ -65,7 +66,7 @@ fn pop_with(a: &mut Args, c: &Ctx, end: End, name: &str) -> Result<Action, Comma
         Some(n as u64)
     };
     a.finish()?;
-    Ok(Action::Write(Command::Pop {
+    Ok(Action::write(Command::Pop {
         db: c.db,
         key,
         end,
@@ -89,7 +90,7 @@ fn rpop(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `LLEN key`
 fn llen(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::LLen {
+    Ok(Action::read(Query::LLen {
         db: c.db,
         key: a.next_key()?,
     }))
@@ -97,7 +98,7 @@ fn llen(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `LRANGE key start stop`
 fn lrange(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::LRange {
+    Ok(Action::read(Query::LRange {
         db: c.db,
         key: a.next_key()?,
         start: a.next_int()?,
@@ -107,7 +108,7 @@ fn lrange(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `LINDEX key index`
 fn lindex(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::LIndex {
+    Ok(Action::read(Query::LIndex {
         db: c.db,
         key: a.next_key()?,
         index: a.next_int()?,
@@ -116,7 +117,7 @@ fn lindex(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `LSET key index element`
 fn lset(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Write(Command::LSet {
+    Ok(Action::write(Command::LSet {
         db: c.db,
         key: a.next_key()?,
         index: a.next_int()?,
@@ -126,7 +127,7 @@ fn lset(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `LREM key count element`
 fn lrem(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Write(Command::LRem {
+    Ok(Action::write(Command::LRem {
         db: c.db,
         key: a.next_key()?,
         count: a.next_int()?,
@@ -136,7 +137,7 @@ fn lrem(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `LTRIM key start stop`
 fn ltrim(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Write(Command::LTrim {
+    Ok(Action::write(Command::LTrim {
         db: c.db,
         key: a.next_key()?,
         start: a.next_int()?,
@@ -152,7 +153,7 @@ fn linsert(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
         "AFTER" => false,
         _ => return Err(CommandError::Syntax),
     };
-    Ok(Action::Write(Command::LInsert {
+    Ok(Action::write(Command::LInsert {
         db: c.db,
         key,
         before,
@@ -195,7 +196,7 @@ fn lpos(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
             _ => return Err(CommandError::Syntax),
         }
     }
-    Ok(Action::Read(Query::LPos {
+    Ok(Action::read(Query::LPos {
         db: c.db,
         key,
         element,
@@ -209,7 +210,7 @@ fn lpos(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 fn lmove(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     let (src, dst) = (a.next_key()?, a.next_key()?);
     let (from, to) = (end(a)?, end(a)?);
-    Ok(Action::Write(Command::LMove {
+    Ok(Action::write(Command::LMove {
         db: c.db,
         src,
         dst,
@@ -220,7 +221,7 @@ fn lmove(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `RPOPLPUSH source destination`
 fn rpoplpush(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Write(Command::LMove {
+    Ok(Action::write(Command::LMove {
         db: c.db,
         src: a.next_key()?,
         dst: a.next_key()?,
@@ -268,7 +269,7 @@ fn numkeys_error() -> CommandError {
 /// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`
 fn lmpop(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     let (keys, end, count) = mpop_args(a)?;
-    Ok(Action::Write(Command::MPop {
+    Ok(Action::write(Command::MPop {
         db: c.db,
         keys,
         end,
@@ -290,7 +291,8 @@ fn bpop_with(a: &mut Args, c: &Ctx, end: End) -> Result<Action, CommandError> {
             db: c.db,
             keys: keys.clone(),
             end,
-        },
+        }
+        .into(),
         keys,
         timeout,
     }))
@@ -323,7 +325,8 @@ fn blocking_move(
             dst,
             from,
             to,
-        },
+        }
+        .into(),
         timeout: block_timeout(raw_timeout)?,
     }))
 }
@@ -352,7 +355,8 @@ fn blmpop(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
             keys: keys.clone(),
             end,
             count,
-        },
+        }
+        .into(),
         keys,
         timeout,
     }))

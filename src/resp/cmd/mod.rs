@@ -19,10 +19,13 @@ macro_rules! specs {
 
 mod cluster;
 mod connection;
+mod hash;
 mod keys;
 mod list;
 mod server;
+mod set;
 mod string;
+mod zset;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -60,6 +63,23 @@ pub enum Action {
     Save(Response),
     /// Work on the node that takes time (cluster membership changes).
     Async(AsyncFn),
+}
+
+impl Action {
+    /// A state change of any model.
+    pub fn write(c: impl Into<Command>) -> Action {
+        Action::Write(c.into())
+    }
+
+    /// A read of any model.
+    pub fn read(q: impl Into<Query>) -> Action {
+        Action::Read(q.into())
+    }
+
+    /// A state change whose reply is reshaped.
+    pub fn write_then(c: impl Into<Command>, reshape: fn(Response) -> Response) -> Action {
+        Action::WriteThen(c.into(), reshape)
+    }
 }
 
 pub type AsyncFn = Box<
@@ -132,6 +152,9 @@ pub fn table() -> &'static [Spec] {
             string::COMMANDS,
             keys::COMMANDS,
             list::COMMANDS,
+            hash::COMMANDS,
+            set::COMMANDS,
+            zset::COMMANDS,
             cluster::COMMANDS,
         ] {
             t.extend_from_slice(family);

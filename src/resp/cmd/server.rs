@@ -5,7 +5,8 @@ use std::sync::atomic::Ordering;
 
 use super::connection::REDIS_VERSION;
 use super::{table, unknown_subcommand, wrong_arity, Action, Ctx, Spec, R, WR};
-use crate::command::{Command, CommandError, Query, Response};
+use crate::command::keys::{Command, Query};
+use crate::command::{CommandError, Response};
 use crate::config::Fsync;
 use crate::engine::glob_match;
 use crate::engine::DATABASES;
@@ -452,7 +453,7 @@ fn parse_memory(v: &str) -> Option<i64> {
 
 /// `DBSIZE`
 fn dbsize(_: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::DbSize { db: c.db }))
+    Ok(Action::read(Query::DbSize { db: c.db }))
 }
 
 /// The optional `ASYNC|SYNC` of FLUSHDB and FLUSHALL; both flush at once here.
@@ -469,13 +470,13 @@ fn flush_mode(a: &mut Args) -> Result<(), CommandError> {
 /// `FLUSHDB [ASYNC|SYNC]`
 fn flushdb(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     flush_mode(a)?;
-    Ok(Action::Write(Command::FlushDb { db: c.db }))
+    Ok(Action::write(Command::FlushDb { db: c.db }))
 }
 
 /// `FLUSHALL [ASYNC|SYNC]`
 fn flushall(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
     flush_mode(a)?;
-    Ok(Action::Write(Command::FlushAll))
+    Ok(Action::write(Command::FlushAll))
 }
 
 /// `TIME`

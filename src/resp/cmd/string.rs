@@ -1,12 +1,13 @@
 //! String commands: GET, SET and its relatives, counters, ranges.
 
 use super::{deadline, Action, Ctx, Spec, R, RF, W, WF, WFAST};
-use crate::command::{Command, CommandError, Expiry, Query, Response, SetCond};
+use crate::command::kv::{Command, Query};
+use crate::command::{CommandError, Expiry, Response, SetCond};
 use crate::resp::parse::Args;
 
 /// `GET key`
 fn get(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::Get {
+    Ok(Action::read(Query::Get {
         db: c.db,
         key: a.next_key()?,
     }))
@@ -44,7 +45,7 @@ fn set(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
             _ => return Err(CommandError::Syntax),
         }
     }
-    Ok(Action::Write(Command::Set {
+    Ok(Action::write(Command::Set {
         db: c.db,
         key,
         value,
@@ -57,7 +58,7 @@ fn set(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 /// `SETNX key value`
 fn setnx(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     let (key, value) = (a.next_key()?, a.next_bytes()?);
-    Ok(Action::WriteThen(
+    Ok(Action::write_then(
         Command::Set {
             db: c.db,
             key,
@@ -79,7 +80,7 @@ fn setex_with(a: &mut Args, c: &Ctx, unit: i64, name: &str) -> Result<Action, Co
     let key = a.next_key()?;
     let amount = a.next_int()?;
     let value = a.next_bytes()?;
-    Ok(Action::Write(Command::Set {
+    Ok(Action::write(Command::Set {
         db: c.db,
         key,
         value,
@@ -99,7 +100,7 @@ fn psetex(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `GETSET key value`
 fn getset(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Write(Command::Set {
+    Ok(Action::write(Command::Set {
         db: c.db,
         key: a.next_key()?,
         value: a.next_bytes()?,
@@ -111,7 +112,7 @@ fn getset(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `GETDEL key`
 fn getdel(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Write(Command::GetDel {
+    Ok(Action::write(Command::GetDel {
         db: c.db,
         key: a.next_key()?,
     }))
@@ -135,9 +136,9 @@ fn getex(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     }
     if expiry == Expiry::Keep {
         // A plain read needs no trip through the log.
-        return Ok(Action::Read(Query::Get { db: c.db, key }));
+        return Ok(Action::read(Query::Get { db: c.db, key }));
     }
-    Ok(Action::Write(Command::GetEx {
+    Ok(Action::write(Command::GetEx {
         db: c.db,
         key,
         expiry,
@@ -146,7 +147,7 @@ fn getex(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `MGET key [key ...]`
 fn mget(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::MGet {
+    Ok(Action::read(Query::MGet {
         db: c.db,
         keys: a.rest_keys()?,
     }))
@@ -165,7 +166,7 @@ fn mset_with(
     while !a.is_empty() {
         pairs.push((a.next_key()?, a.next_bytes()?));
     }
-    Ok(Action::Write(Command::MSet {
+    Ok(Action::write(Command::MSet {
         db: c.db,
         pairs,
         if_none_exist,
@@ -184,7 +185,7 @@ fn msetnx(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `APPEND key value`
 fn append(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Write(Command::Append {
+    Ok(Action::write(Command::Append {
         db: c.db,
         key: a.next_key()?,
         value: a.next_bytes()?,
@@ -193,14 +194,14 @@ fn append(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `STRLEN key`
 fn strlen(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::StrLen {
+    Ok(Action::read(Query::StrLen {
         db: c.db,
         key: a.next_key()?,
     }))
 }
 
 fn incr_by(c: &Ctx, key: bytes::Bytes, delta: i64) -> Action {
-    Action::Write(Command::IncrBy {
+    Action::write(Command::IncrBy {
         db: c.db,
         key,
         delta,
@@ -230,18 +231,18 @@ fn decrby(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     Ok(incr_by(
         c,
         key,
-        delta.checked_neg().ok_or(CommandError::Overflow)?,
+        delta
+            .checked_neg()
+            .ok_or_else(|| CommandError::Other("ERR decrement would overflow".into()))?,
     ))
 }
 
 /// `INCRBYFLOAT key increment`
 fn incrbyfloat(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     let key = a.next_key()?;
-    let delta = a.next_float()?;
-    if !delta.is_finite() {
-        return Err(CommandError::NanOrInfinity);
-    }
-    Ok(Action::Write(Command::IncrByFloat {
+    // Parsed when applied: Redis checks the key's type and value before the increment.
+    let delta = a.next_bytes()?;
+    Ok(Action::write(Command::IncrByFloat {
         db: c.db,
         key,
         delta,
@@ -250,7 +251,7 @@ fn incrbyfloat(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// `GETRANGE key start end` (and its old name `SUBSTR`)
 fn getrange(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
-    Ok(Action::Read(Query::GetRange {
+    Ok(Action::read(Query::GetRange {
         db: c.db,
         key: a.next_key()?,
         start: a.next_int()?,
@@ -265,7 +266,7 @@ fn setrange(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     if offset < 0 {
         return Err(CommandError::Other("ERR offset is out of range".into()));
     }
-    Ok(Action::Write(Command::SetRange {
+    Ok(Action::write(Command::SetRange {
         db: c.db,
         key,
         offset: offset as u64,

@@ -13,8 +13,22 @@
 //! - `04 seq:u64` → a blocked client waiting for a push (replicated, so that every replica serves
 //!   the same client the same element), in the order clients blocked.
 //!
-//! `lists` keyspace: `version:u64 index:u64` → element. Elements hang off a version, not a key
-//! name, so RENAME is O(1) and DEL only has to drop the header.
+//! The element keyspaces (`lists`, `hashes`, `sets`, `zsets`) have a module each. Their keys all
+//! start with the collection's `version:u64`: elements hang off a version, not a key name, so
+//! RENAME is O(1), DEL only has to drop the header, and the collector drops a version by prefix.
+
+mod hash;
+mod list;
+mod set;
+mod zset;
+
+pub use hash::{decode_field, field};
+pub use list::{decode_element, element};
+pub use set::{decode_member, member};
+pub use zset::{
+    decode_score_entry, decode_score_record, ordered_f64, score_entry, score_index_prefix,
+    score_record, score_record_prefix, unordered_f64,
+};
 
 use crate::command::Db;
 
@@ -84,11 +98,11 @@ pub fn decode_key_record(k: &[u8]) -> Option<(Db, u16, &[u8])> {
 }
 
 /// Order-preserving encoding of a signed deadline or index: the sign bit flipped, big-endian.
-fn ordered(v: i64) -> [u8; 8] {
+pub(crate) fn ordered(v: i64) -> [u8; 8] {
     ((v as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-fn unordered(b: [u8; 8]) -> i64 {
+pub(crate) fn unordered(b: [u8; 8]) -> i64 {
     (u64::from_be_bytes(b) ^ (1 << 63)) as i64
 }
 
@@ -142,26 +156,15 @@ pub fn decode_garbage(k: &[u8]) -> Option<u64> {
     }
 }
 
-/// `version index`: one element of a collection version.
-pub fn element(version: u64, index: i64) -> [u8; 16] {
-    let mut k = [0u8; 16];
-    k[..8].copy_from_slice(&version.to_be_bytes());
-    k[8..].copy_from_slice(&ordered(index));
-    k
-}
-
 /// The prefix of every element of one collection version.
 pub fn version_prefix(version: u64) -> [u8; 8] {
     version.to_be_bytes()
 }
 
-/// The index of an element key.
-pub fn decode_element(k: &[u8]) -> Option<(u64, i64)> {
-    if k.len() != 16 {
-        return None;
-    }
-    let version = u64::from_be_bytes(k[..8].try_into().ok()?);
-    Some((version, unordered(k[8..].try_into().ok()?)))
+/// The collection version an element key belongs to, and the rest of the key.
+pub fn split_version(k: &[u8]) -> Option<(u64, &[u8])> {
+    let (v, rest) = k.split_first_chunk::<8>()?;
+    Some((u64::from_be_bytes(*v), rest))
 }
 
 /// `04 seq`: a blocked client.
@@ -246,13 +249,4 @@ mod tests {
         assert!(c > expiry_upper_bound(10));
     }
 
-    #[test]
-    fn elements_sort_by_signed_index() {
-        let a = element(7, -3);
-        let b = element(7, 0);
-        let c = element(7, 2);
-        assert!(a < b && b < c);
-        assert_eq!(decode_element(&a), Some((7, -3)));
-        assert!(a.starts_with(&version_prefix(7)));
-    }
 }

@@ -1,0 +1,66 @@
+//! Commands on keys of any type: deletion, renaming, copying, time to live, whole databases.
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::{Db, ExpireCond, KeyType, TtlKind};
+
+/// A state change of keys whatever their type. Variants and fields may be added, never
+/// reordered: this is part of the log entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// `DEL`/`UNLINK`: replies with the number of keys removed.
+    Del { db: Db, keys: Vec<Bytes> },
+    /// `RENAME` (`if_absent` false) and `RENAMENX`.
+    Rename {
+        db: Db,
+        src: Bytes,
+        dst: Bytes,
+        if_absent: bool,
+    },
+    /// `COPY src dst [DB n] [REPLACE]`.
+    Copy {
+        db: Db,
+        src: Bytes,
+        dst_db: Db,
+        dst: Bytes,
+        replace: bool,
+    },
+    /// `EXPIRE`/`PEXPIRE`/`EXPIREAT`/`PEXPIREAT` with the deadline already absolute.
+    Expire {
+        db: Db,
+        key: Bytes,
+        at_ms: i64,
+        cond: ExpireCond,
+    },
+    /// `PERSIST key`.
+    Persist { db: Db, key: Bytes },
+    /// `FLUSHDB`.
+    FlushDb { db: Db },
+    /// `FLUSHALL`.
+    FlushAll,
+}
+
+/// A read of keys whatever their type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Query {
+    /// `EXISTS` and `TOUCH`: counts keys that exist, repeats included.
+    Exists { db: Db, keys: Vec<Bytes> },
+    /// Replies with [`super::Response::Type`].
+    Type { db: Db, key: Bytes },
+    Keys { db: Db, pattern: Bytes },
+    /// One `SCAN` step from `cursor`; `key_type` `Some(None)` is a type no key has.
+    Scan {
+        db: Db,
+        cursor: u64,
+        pattern: Option<Bytes>,
+        count: u64,
+        key_type: Option<Option<KeyType>>,
+    },
+    RandomKey { db: Db },
+    Ttl { db: Db, key: Bytes, kind: TtlKind },
+    DbSize { db: Db },
+    /// The change stamps of keys (`WATCH`): replies with one integer per key, the log position of
+    /// the key's last change, or nil when it does not exist.
+    Stamps { db: Db, keys: Vec<Bytes> },
+}

@@ -1,0 +1,93 @@
+//! What hashes, sets and sorted sets share: a header with a version and a length, elements in
+//! the model's keyspace under the version, and the key removed when the last element goes.
+
+use super::header::{CollMeta, Header, Value};
+use super::{ApplyContext, Txn};
+use crate::command::{CommandError, Db, KeyType};
+
+/// A key's stored header (live or expired) and, if live and of `kind`, its collection.
+pub type CollAt = (Option<Header>, Option<(Header, CollMeta)>);
+
+fn meta_of(h: &Header, kind: KeyType) -> Option<CollMeta> {
+    match (&h.value, kind) {
+        (Value::Hash(c), KeyType::Hash) | (Value::Set(c), KeyType::Set) => Some(*c),
+        (Value::ZSet(c), KeyType::ZSet) => Some(*c),
+        _ => None,
+    }
+}
+
+/// The stored header and the live collection of `kind` under a key; WRONGTYPE for a live key
+/// of another type.
+pub fn coll_at(
+    txn: &Txn<'_>,
+    db: Db,
+    key: &[u8],
+    now: i64,
+    kind: KeyType,
+) -> Result<CollAt, CommandError> {
+    let (raw, live) = txn.header(db, key, now)?;
+    match live {
+        None => Ok((raw, None)),
+        Some(h) => match meta_of(&h, kind) {
+            Some(c) => Ok((raw, Some((h, c)))),
+            None => Err(CommandError::WrongType),
+        },
+    }
+}
+
+/// The live collection of `kind` under a key, for a reader; WRONGTYPE for another type.
+pub fn live_coll(
+    txn: &Txn<'_>,
+    db: Db,
+    key: &[u8],
+    now: i64,
+    kind: KeyType,
+) -> Result<Option<CollMeta>, CommandError> {
+    match txn.live(db, key, now)? {
+        None => Ok(None),
+        Some(h) => meta_of(&h, kind).map(Some).ok_or(CommandError::WrongType),
+    }
+}
+
+/// The collection to write into: the live one, or a new empty one (version `ctx.index`).
+pub fn or_new(live: &Option<(Header, CollMeta)>, ctx: &ApplyContext) -> (Option<i64>, CollMeta) {
+    match live {
+        Some((h, c)) => (h.expire_at, *c),
+        None => (
+            None,
+            CollMeta {
+                version: ctx.index,
+                len: 0,
+            },
+        ),
+    }
+}
+
+/// Writes a collection's new header over `raw`, or deletes the key once it is empty (its
+/// elements are gone already, so nothing is left for the collector).
+pub fn store(
+    txn: &mut Txn<'_>,
+    db: Db,
+    key: &[u8],
+    raw: Option<&Header>,
+    expire_at: Option<i64>,
+    meta: CollMeta,
+    kind: KeyType,
+) {
+    if meta.len == 0 {
+        if let Some(raw) = raw {
+            if raw.version() == Some(meta.version) {
+                txn.detach(db, key, raw);
+            } else {
+                txn.remove(db, key, raw);
+            }
+        }
+        return;
+    }
+    let value = match kind {
+        KeyType::Hash => Value::Hash(meta),
+        KeyType::Set => Value::Set(meta),
+        _ => Value::ZSet(meta),
+    };
+    txn.put(db, key, raw, Header::new(value, expire_at));
+}

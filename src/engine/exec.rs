@@ -1,0 +1,53 @@
+//! Transactions (`MULTI ... EXEC`): one command in the log, so every replica applies all of its
+//! steps or none at the same place in the history. Each step takes its own log position (the
+//! transaction's position plus the step's index), so collections created by different steps get
+//! different versions.
+
+use super::{ApplyContext, ApplyFailure, Engine, Txn};
+use crate::command::{CommandError, Exec, Response, Step};
+
+/// Most steps one transaction may hold: each takes a log position, and an entry has 2^24.
+pub const MAX_STEPS: usize = 1 << 20;
+
+pub(super) fn apply(
+    engine: &Engine,
+    txn: &mut Txn<'_>,
+    exec: &Exec,
+    ctx: &ApplyContext,
+) -> Result<Response, ApplyFailure> {
+    for (db, key, stamp) in &exec.watches {
+        let now = match txn.live(*db, key, ctx.now_ms) {
+            Ok(h) => h.map(|h| h.stamp),
+            Err(CommandError::Storage(why)) => return Err(ApplyFailure(why)),
+            Err(_) => None,
+        };
+        if now != *stamp {
+            return Ok(Response::NilArray);
+        }
+    }
+    let mut replies = Vec::with_capacity(exec.steps.len());
+    for (i, step) in exec.steps.iter().enumerate() {
+        let ctx = ApplyContext {
+            index: ctx.index + i as u64,
+            reply: true,
+            ..*ctx
+        };
+        replies.push(match step {
+            Step::Write(cmd) => engine.apply(txn, cmd, &ctx)?,
+            Step::Read(q) => match engine.query_in(txn, q, ctx.now_ms) {
+                Response::Error(CommandError::Storage(why)) => {
+                    return Err(ApplyFailure(why))
+                }
+                r => r,
+            },
+        });
+    }
+    Ok(Response::Array(replies))
+}
+
+impl Exec {
+    /// Log positions the transaction takes.
+    pub fn positions(&self) -> u64 {
+        self.steps.len().max(1) as u64
+    }
+}

@@ -1,0 +1,64 @@
+//! The registry of fjall keyspaces, one per data model plus `meta`. Everything that handles the
+//! store as a whole (the batch overlay, commits, snapshots, the garbage collector) iterates this
+//! registry, so adding a model's keyspace is one entry here.
+//!
+//! The discriminants are part of the on-disk format (snapshot records and garbage records carry
+//! them) and never change once released.
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Space {
+    /// Key headers, the expiry index, garbage records, blocked clients, the node's own records.
+    Meta = 0,
+    Lists = 1,
+    Hashes = 2,
+    Sets = 3,
+    ZSets = 4,
+}
+
+/// Every keyspace with its fjall name, in discriminant order.
+pub const SPACES: [(Space, &str); 5] = [
+    (Space::Meta, "meta"),
+    (Space::Lists, "lists"),
+    (Space::Hashes, "hashes"),
+    (Space::Sets, "sets"),
+    (Space::ZSets, "zsets"),
+];
+
+pub const COUNT: usize = SPACES.len();
+
+impl Space {
+    /// The space a stored tag names (snapshot and garbage records).
+    pub fn from_tag(tag: u8) -> Option<Space> {
+        SPACES.get(tag as usize).map(|(s, _)| *s)
+    }
+
+    pub fn tag(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The open keyspaces, indexed by [`Space`].
+pub struct Spaces([Keyspace; COUNT]);
+
+impl Spaces {
+    pub fn open(db: &Database) -> fjall::Result<Spaces> {
+        let mut open = Vec::with_capacity(COUNT);
+        for (_, name) in SPACES {
+            open.push(db.keyspace(name, KeyspaceCreateOptions::default)?);
+        }
+        match open.try_into() {
+            Ok(all) => Ok(Spaces(all)),
+            Err(_) => unreachable!("one keyspace per registry entry"),
+        }
+    }
+
+    pub fn get(&self, space: Space) -> &Keyspace {
+        &self.0[space as usize]
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = (Space, &Keyspace)> {
+        SPACES.iter().map(|(s, _)| (*s, &self.0[*s as usize]))
+    }
+}
