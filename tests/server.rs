@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::{cmd, Value};
+use trident::command::Response;
 use trident::config::{Config, Fsync};
 
 struct TestServer {
@@ -223,4 +224,42 @@ async fn errors_keep_the_connection_usable() {
     assert!(e.to_string().contains("WRONGTYPE"), "{e}");
     let pong: String = q(&mut c, &["PING"]).await.unwrap();
     assert_eq!(pong, "PONG");
+}
+
+/// A storage failure while applying is never a reply: the write it hit is not acknowledged, the
+/// node stops applying (so it cannot diverge from replicas that applied it), refuses further
+/// writes and reports unhealthy; what was acknowledged before is still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_failure_during_apply_stops_writes_and_acknowledges_nothing() {
+    let s = TestServer::start().await;
+    let mut c = s.conn().await;
+    let _: () = q(&mut c, &["SET", "before", "1"]).await.unwrap();
+    s.running.node.engine().inject_apply_failure();
+    let hit = q::<String>(&mut c, &["SET", "hit", "2"]).await;
+    assert!(hit.is_err(), "a write the store failed on was acknowledged: {hit:?}");
+    let after = q::<String>(&mut c, &["SET", "after", "3"]).await;
+    assert!(after.is_err(), "a stopped node acknowledged a write: {after:?}");
+    assert!(s.running.node.failure().is_some());
+    let health = tokio::net::TcpStream::connect(s.running.admin_addr).await;
+    let mut health = health.expect("admin listens");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    health
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    health.read_to_string(&mut body).await.unwrap();
+    assert!(body.starts_with("HTTP/1.1 503"), "{body}");
+    assert!(body.contains("stopped applying"), "{body}");
+    // What was acknowledged is in the store; nothing of the failed writes is.
+    let get = |key: &str| {
+        let q = trident::command::kv::Query::Get {
+            db: 0,
+            key: bytes::Bytes::copy_from_slice(key.as_bytes()),
+        };
+        s.running.node.engine().query(&q.into(), 0)
+    };
+    assert_eq!(get("before"), Response::bulk("1"));
+    assert_eq!(get("hit"), Response::Nil);
+    assert_eq!(get("after"), Response::Nil);
 }

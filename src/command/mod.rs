@@ -84,6 +84,17 @@ pub enum Command {
     Node(node::Command),
 }
 
+impl Command {
+    /// The log positions the command takes when applied (each gets its own, so that what it
+    /// creates gets its own version): one, or one per step of a transaction.
+    pub fn positions(&self) -> usize {
+        match self {
+            Command::Exec(e) => e.steps.len().max(1),
+            _ => 1,
+        }
+    }
+}
+
 /// A transaction: unless a watched key changed since its stamp was read, every step applies in
 /// order at one place in the log; replies with one reply per step, or nil if a watch failed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

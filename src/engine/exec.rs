@@ -44,10 +44,3 @@ pub(super) fn apply(
     }
     Ok(Response::Array(replies))
 }
-
-impl Exec {
-    /// Log positions the transaction takes.
-    pub fn positions(&self) -> u64 {
-        self.steps.len().max(1) as u64
-    }
-}

@@ -36,6 +36,7 @@ pub use scan::glob_match;
 use space::{Space, Spaces};
 pub use strings::{clamp_range, format_float, parse_float, parse_i64};
 pub use txn::Txn;
+pub use exec::MAX_STEPS;
 pub use waiters::{EntryContext, Served, ENTRY_SHIFT};
 
 /// Number of logical databases (`SELECT 0..15`).

@@ -168,9 +168,9 @@ impl Engine {
                         };
                         Response::Int(i64::from(removed))
                     }
-                    Command::Exec(e) => {
+                    Command::Exec(_) => {
                         let r = self.apply(txn, cmd, &ctx)?;
-                        seq += e.positions() - 1;
+                        seq += cmd.positions() as u64 - 1;
                         r
                     }
                     _ => self.apply(txn, cmd, &ctx)?,

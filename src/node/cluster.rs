@@ -258,8 +258,8 @@ impl Node {
         ClusterStatus {
             node_id: self.id,
             role: role_name(m.state, voters.contains(&self.id)),
-            // A leader cut off from its quorum does not count (see `refresh`).
-            leader: self.leader_id(),
+            // From the same metrics as the role (see `effective_leader`).
+            leader: effective_leader(self, &m).0,
             term: m.current_term,
             commit_index: m.cluster_committed.as_ref().map_or(0, |l| l.index),
             applied_index: m.last_applied.as_ref().map_or(0, |l| l.index),
@@ -309,8 +309,27 @@ pub struct MemberStatus {
 /// Copies what the hot paths need out of openraft's metrics (who leads, whether we are alone).
 fn refresh(node: &Node) -> openraft::RaftMetrics<super::raft_types::TypeConfig> {
     let m = node.raft.metrics().borrow_watched().clone();
+    let (leader, sole) = effective_leader(node, &m);
+    node.leader.store(leader.unwrap_or(0), Ordering::Release);
+    node.sole_voter.store(sole, Ordering::Release);
+    m
+}
+
+/// Who leads according to one snapshot of openraft's metrics, and whether this node is the only
+/// voter. Everything that reports a leader (`/cluster`, INFO, CLUSTER NODES) derives it from the
+/// same snapshot as the role it reports beside it, never from a cache refreshed at another time:
+/// a leader frozen by SIGSTOP and thawed after a new election would otherwise report itself as
+/// leader in the new term for up to a refresh interval.
+fn effective_leader(
+    node: &Node,
+    m: &openraft::RaftMetrics<super::raft_types::TypeConfig>,
+) -> (Option<NodeId>, bool) {
     let voters: Vec<NodeId> = m.membership_config.membership().voter_ids().collect();
     let sole = voters == [node.id];
+    // Only a node in the leader state may name itself.
+    if m.current_leader == Some(node.id) && m.state != ServerState::Leader {
+        return (None, sole);
+    }
     // A leader that has not heard from a quorum for a lease can no longer commit anything
     // (openraft refuses its proposals): it does not count as a leader here, so clients get
     // CLUSTERDOWN at once and /health fails, instead of waiting on it.
@@ -320,10 +339,7 @@ fn refresh(node: &Node) -> openraft::RaftMetrics<super::raft_types::TypeConfig> 
         && m.last_quorum_acked
             .as_ref()
             .is_none_or(|at| openraft::Instant::elapsed(&**at) > Duration::from_millis(lease));
-    let leader = if cut_off { None } else { m.current_leader };
-    node.leader.store(leader.unwrap_or(0), Ordering::Release);
-    node.sole_voter.store(sole, Ordering::Release);
-    m
+    (if cut_off { None } else { m.current_leader }, sole)
 }
 
 /// Follows openraft's metrics: keeps the cached leader current and exports the gauges. It wakes

@@ -225,8 +225,13 @@ impl Node {
         forwarded: bool,
     ) -> Option<oneshot::Receiver<Vec<Response>>> {
         let (reply, rx) = oneshot::channel();
+        let positions = cmds.iter().map(Command::positions).sum();
+        // Counted without encoding anything: a walk over the commands' fields.
+        let bytes = bincode::serialized_size(&cmds).map_or(usize::MAX, |n| n as usize);
         let req = writer::Request {
             cmds,
+            positions,
+            bytes,
             reply,
             forwarded,
         };
@@ -434,7 +439,7 @@ impl Node {
     }
 
     /// The error for writes once the state machine stopped (or the writer went away).
-    fn stopped_error(&self) -> CommandError {
+    pub(super) fn stopped_error(&self) -> CommandError {
         NodeError::Stopped(
             self.engine
                 .failure()

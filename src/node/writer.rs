@@ -18,8 +18,12 @@ use super::rpc::{Reply, Request as PeerRequest};
 use super::{Leader, Node};
 use crate::command::{Command, CommandError, NodeError, Response};
 
-/// Most commands in one log entry.
+/// Most commands in one log entry (a transaction counts its steps: each takes a log position).
 const MAX_BATCH: usize = 4096;
+/// Most bytes of commands in one log entry: a multi-megabyte write closes its entry, so the
+/// small writes queued behind it wait for one entry at most, not for a train of big ones, and an
+/// entry stays a bounded unit to replicate, fsync and apply.
+const MAX_ENTRY_BYTES: usize = 1 << 20;
 /// Entries proposed and not yet applied, at most. While one is on its way, new requests queue up
 /// and become the next entry: every entry costs a round through openraft (log append, commit,
 /// apply, a handful of task hand-offs), so under load fewer, larger entries carry more commands
@@ -41,6 +45,9 @@ const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Request {
     pub cmds: Vec<Command>,
+    /// Log positions (see [`MAX_BATCH`]) and encoded bytes the commands take.
+    pub positions: usize,
+    pub bytes: usize,
     pub reply: oneshot::Sender<Vec<Response>>,
     /// Forwarded to us by a follower: never forwarded again (two nodes that each believe the
     /// other leads must not bounce a write between them).
@@ -134,13 +141,16 @@ async fn run(
         let queued = rx.len().saturating_add(1).min(MAX_BATCH);
         let mut requests = Vec::with_capacity(queued);
         let mut waiting: Waiting = Vec::with_capacity(queued);
-        let mut commands = first.cmds.len();
+        let (mut commands, mut positions, mut bytes) =
+            (first.cmds.len(), first.positions, first.bytes);
         waiting.push((first.reply, first.cmds.len()));
         requests.push(first.cmds);
-        while commands < MAX_BATCH {
+        while positions < MAX_BATCH && bytes < MAX_ENTRY_BYTES {
             match rx.try_recv() {
                 Ok(r) if r.forwarded == forwarded => {
                     commands += r.cmds.len();
+                    positions += r.positions;
+                    bytes += r.bytes;
                     waiting.push((r.reply, r.cmds.len()));
                     requests.push(r.cmds);
                 }
@@ -153,6 +163,10 @@ async fn run(
         }
         batch_size.record(commands as f64);
         last_requests = requests.len();
+        if node.failure().is_some() {
+            distribute(waiting, Err(node.stopped_error()));
+            continue;
+        }
         if !node.is_leader() {
             if forwarded {
                 distribute(waiting, Err(try_again("this node is no longer the leader")));

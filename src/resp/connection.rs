@@ -12,12 +12,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 
+use super::cmd::transaction::TxnOp;
 use super::cmd::{self, Action, Block, Ctx};
 use super::encode::encode;
 use super::frame::{self, Limits, Next};
 use super::parse::Args;
-use super::session::{Server, Session};
-use crate::command::{Command, Response};
+use super::session::{Multi, Queued, Server, Session};
+use crate::command::{keys, Command, Exec, Query, Response, Step};
+use crate::engine::MAX_STEPS;
 
 /// Requests run per burst before replies are flushed, so one client's huge pipeline cannot
 /// hold its replies back unboundedly.
@@ -189,12 +191,16 @@ impl Conn<'_> {
         for args in requests {
             let started = Instant::now();
             let Some(index) = cmd::lookup(&args[0]) else {
+                self.refuse_queuing();
                 replies.push(cmd::unknown_command(&args).into());
                 continue;
             };
             let spec = &cmd::table()[index];
+            // Between MULTI and EXEC commands are queued, not run (the transaction's own
+            // commands excepted).
+            let queue = self.session.multi.is_some() && !runs_in_multi(spec.name);
             let reply = if !spec.arity_ok(args.len()) {
-                Some(cmd::wrong_arity(spec.name).into())
+                Some(self.wrong_arity_in(spec.name))
             } else if !self.session.authenticated && !spec.allowed_unauthenticated() {
                 Some(Response::error("NOAUTH Authentication required."))
             } else {
@@ -202,7 +208,9 @@ impl Conn<'_> {
                     db: self.session.db,
                 };
                 match (spec.parse)(&mut Args::new(args), &ctx) {
+                    Err(e) if queue => Some(self.enqueue(Queued::Refused(e))),
                     Err(e) => Some(e.into()),
+                    Ok(action) if queue => Some(self.enqueue(queued(action))),
                     Ok(action) => {
                         self.run_action(action, &mut pending, &mut replies, index, started)
                             .await?
@@ -259,9 +267,165 @@ impl Conn<'_> {
             },
             Action::Block(b) => self.block(b).await?,
             Action::Async(f) => f(node.clone()).await,
+            Action::Txn(op) => self.transaction(op).await,
             // Queued above; never reaches here.
             Action::Write(_) | Action::WriteThen(..) => Response::error("ERR internal error"),
         }))
+    }
+
+    /// A command refused while a transaction is queued makes its EXEC abort, as in Redis.
+    fn refuse_queuing(&mut self) {
+        if let Some(m) = self.session.multi.as_mut() {
+            m.failed = true;
+        }
+    }
+
+    /// The wrong-arity error; inside MULTI it aborts the transaction (an EXEC with arguments
+    /// ends it at once).
+    fn wrong_arity_in(&mut self, name: &str) -> Response {
+        let e = cmd::wrong_arity(name);
+        if self.session.multi.is_some() && name == "exec" {
+            self.session.multi = None;
+            self.session.watches.clear();
+            let why = super::error::text(&e);
+            return Response::error(format!(
+                "EXECABORT Transaction discarded because of: {}",
+                why.strip_prefix("ERR ").unwrap_or(&why)
+            ));
+        }
+        self.refuse_queuing();
+        e.into()
+    }
+
+    /// Queues a command of a transaction: `+QUEUED`.
+    fn enqueue(&mut self, q: Queued) -> Response {
+        let Some(m) = self.session.multi.as_mut() else {
+            return Response::error("ERR EXEC without MULTI");
+        };
+        if m.queued.len() >= MAX_STEPS {
+            m.failed = true;
+            return Response::error(format!(
+                "ERR too many commands in one transaction (at most {MAX_STEPS})"
+            ));
+        }
+        m.queued.push(q);
+        Response::Status("QUEUED")
+    }
+
+    /// MULTI, EXEC, DISCARD, WATCH and UNWATCH.
+    async fn transaction(&mut self, op: TxnOp) -> Response {
+        let node = self.server.node.clone();
+        match op {
+            TxnOp::Multi if self.session.multi.is_some() => {
+                Response::error("ERR MULTI calls can not be nested")
+            }
+            TxnOp::Multi => {
+                self.session.multi = Some(Multi::default());
+                Response::Ok
+            }
+            TxnOp::Discard => match self.session.multi.take() {
+                None => Response::error("ERR DISCARD without MULTI"),
+                Some(_) => {
+                    self.session.watches.clear();
+                    Response::Ok
+                }
+            },
+            TxnOp::Unwatch => {
+                self.session.watches.clear();
+                Response::Ok
+            }
+            TxnOp::Watch(_) if self.session.multi.is_some() => {
+                Response::error("ERR WATCH inside MULTI is not allowed")
+            }
+            TxnOp::Watch(keys) => {
+                let db = self.session.db;
+                let stamps = Query::Keys(keys::Query::Stamps {
+                    db,
+                    keys: keys.clone(),
+                });
+                let stamps = match node.query(&stamps, self.session.readonly).await {
+                    Response::Array(s) => s,
+                    other => return other,
+                };
+                for (key, stamp) in keys.into_iter().zip(stamps) {
+                    let stamp = match stamp {
+                        Response::Int(s) => Some(s as u64),
+                        _ => None,
+                    };
+                    // A key watched twice keeps its first stamp: a change between the two
+                    // still fails the transaction.
+                    if !self.session.watches.iter().any(|(d, k, _)| *d == db && *k == key) {
+                        self.session.watches.push((db, key, stamp));
+                    }
+                }
+                Response::Ok
+            }
+            TxnOp::Exec => {
+                let Some(multi) = self.session.multi.take() else {
+                    return Response::error("ERR EXEC without MULTI");
+                };
+                let watches = std::mem::take(&mut self.session.watches);
+                if multi.failed {
+                    return Response::error(
+                        "EXECABORT Transaction discarded because of previous errors.",
+                    );
+                }
+                self.exec(multi.queued, watches).await
+            }
+        }
+    }
+
+    /// Applies a transaction's queued commands as one command and answers each in its place.
+    async fn exec(
+        &mut self,
+        queued: Vec<Queued>,
+        watches: Vec<(crate::command::Db, Bytes, Option<u64>)>,
+    ) -> Response {
+        let mut steps = Vec::new();
+        for q in &queued {
+            if let Queued::Step(s, _) = q {
+                steps.push(s.clone());
+            }
+        }
+        let mut replies = if steps.is_empty() && watches.is_empty() {
+            Vec::new().into_iter()
+        } else {
+            let exec = Command::Exec(Exec { watches, steps });
+            match self.server.node.execute(exec).await {
+                Response::Array(r) => r.into_iter(),
+                // A watched key changed (nil), or the node could not apply it.
+                other => return other,
+            }
+        };
+        let mut out = Vec::with_capacity(queued.len());
+        for q in queued {
+            out.push(match q {
+                Queued::Step(_, reshape) => {
+                    let r = replies.next().unwrap_or(Response::Nil);
+                    reshape.map_or(r.clone(), |f| f(r))
+                }
+                Queued::Refused(e) => Response::Error(e),
+                Queued::Later(action) => self.run_later(action).await,
+            });
+        }
+        Response::Array(out)
+    }
+
+    /// A queued command that needs the connection or the node, run once EXEC has applied.
+    async fn run_later(&mut self, action: Action) -> Response {
+        let node = self.server.node.clone();
+        match action {
+            Action::Reply(r) => r,
+            Action::Session(f) => f(&mut self.session, self.server),
+            Action::Save(ok) => match node.save().await {
+                Ok(()) => ok,
+                Err(e) => e.into(),
+            },
+            Action::Async(f) => f(node).await,
+            Action::Txn(TxnOp::Unwatch) => Response::Ok,
+            // `queued` turned every data command into a step.
+            _ => Response::error("ERR command not allowed inside a transaction"),
+        }
     }
 
     /// A blocking pop: waits for a push to serve it (on the leader, which hosts every blocked
@@ -292,6 +456,26 @@ impl Conn<'_> {
         node.run_blocking(b.db, &b.keys, b.attempt, deadline, gone)
             .await
             .map_err(|_| Closed::Gone)
+    }
+}
+
+/// The commands that act on a transaction rather than join its queue.
+fn runs_in_multi(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// How a command parsed inside MULTI waits for EXEC. Blocking commands never block there: their
+/// attempt runs once, as in Redis.
+fn queued(action: Action) -> Queued {
+    match action {
+        Action::Write(c) => Queued::Step(Step::Write(c), None),
+        Action::WriteThen(c, f) => Queued::Step(Step::Write(c), Some(f)),
+        Action::Read(q) => Queued::Step(Step::Read(q), None),
+        Action::Block(b) => Queued::Step(Step::Write(b.attempt), None),
+        other => Queued::Later(other),
     }
 }
 

@@ -10,7 +10,9 @@ use std::time::Instant;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::Notify;
 
-use crate::command::Db;
+use bytes::Bytes;
+
+use crate::command::{CommandError, Db, Response, Step};
 use crate::node::Node;
 
 /// What every connection shares: the node and the RESP-level server state.
@@ -106,6 +108,29 @@ pub struct Session {
     /// READONLY: reads are answered from this node's state without a read barrier (they may
     /// be stale on a follower), as Redis Cluster replicas answer after READONLY.
     pub readonly: bool,
+    /// Commands queued since MULTI (`None`: not in a transaction).
+    pub multi: Option<Multi>,
+    /// Keys this connection WATCHes, with the change stamps read when it did.
+    pub watches: Vec<(Db, Bytes, Option<u64>)>,
+}
+
+/// A transaction being queued.
+#[derive(Default)]
+pub struct Multi {
+    pub queued: Vec<Queued>,
+    /// A command was refused while queuing (unknown, wrong arity): EXEC aborts.
+    pub failed: bool,
+}
+
+/// One command queued in MULTI.
+pub enum Queued {
+    /// Applied with the transaction; its reply reshaped if it has a function.
+    Step(Step, Option<fn(Response) -> Response>),
+    /// A refusal found when it was parsed, answered in its place in EXEC's reply.
+    Refused(CommandError),
+    /// Needs the connection or the node rather than the data (PING, CLIENT, SELECT, ...): run
+    /// after the transaction applied, its reply in its place.
+    Later(crate::resp::cmd::Action),
 }
 
 impl Session {
@@ -118,6 +143,8 @@ impl Session {
             closing: false,
             silent: false,
             readonly: false,
+            multi: None,
+            watches: Vec::new(),
         }
     }
 

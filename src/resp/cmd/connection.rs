@@ -165,6 +165,8 @@ fn reset(_: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
             s.set_proto(2);
             s.authenticated = server.requirepass().is_empty();
             s.handle.meta.lock().name.clear();
+            s.multi = None;
+            s.watches.clear();
             Response::Status("RESET")
         },
     )))

@@ -25,6 +25,7 @@ mod list;
 mod server;
 mod set;
 mod string;
+pub mod transaction;
 mod zset;
 
 use std::collections::HashMap;
@@ -63,6 +64,8 @@ pub enum Action {
     Save(Response),
     /// Work on the node that takes time (cluster membership changes).
     Async(AsyncFn),
+    /// MULTI, EXEC, DISCARD, WATCH, UNWATCH: handled by the connection, which owns the queue.
+    Txn(transaction::TxnOp),
 }
 
 impl Action {
@@ -155,6 +158,7 @@ pub fn table() -> &'static [Spec] {
             hash::COMMANDS,
             set::COMMANDS,
             zset::COMMANDS,
+            transaction::COMMANDS,
             cluster::COMMANDS,
         ] {
             t.extend_from_slice(family);
