@@ -236,9 +236,15 @@ async fn a_storage_failure_during_apply_stops_writes_and_acknowledges_nothing() 
     let _: () = q(&mut c, &["SET", "before", "1"]).await.unwrap();
     s.running.node.engine().inject_apply_failure();
     let hit = q::<String>(&mut c, &["SET", "hit", "2"]).await;
-    assert!(hit.is_err(), "a write the store failed on was acknowledged: {hit:?}");
+    assert!(
+        hit.is_err(),
+        "a write the store failed on was acknowledged: {hit:?}"
+    );
     let after = q::<String>(&mut c, &["SET", "after", "3"]).await;
-    assert!(after.is_err(), "a stopped node acknowledged a write: {after:?}");
+    assert!(
+        after.is_err(),
+        "a stopped node acknowledged a write: {after:?}"
+    );
     assert!(s.running.node.failure().is_some());
     let health = tokio::net::TcpStream::connect(s.running.admin_addr).await;
     let mut health = health.expect("admin listens");

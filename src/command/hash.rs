@@ -51,12 +51,35 @@ pub enum Part {
 /// A read of a hash.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Query {
-    Get { db: Db, key: Bytes, field: Bytes },
-    MGet { db: Db, key: Bytes, fields: Vec<Bytes> },
-    Exists { db: Db, key: Bytes, field: Bytes },
-    Len { db: Db, key: Bytes },
-    StrLen { db: Db, key: Bytes, field: Bytes },
-    All { db: Db, key: Bytes, part: Part },
+    Get {
+        db: Db,
+        key: Bytes,
+        field: Bytes,
+    },
+    MGet {
+        db: Db,
+        key: Bytes,
+        fields: Vec<Bytes>,
+    },
+    Exists {
+        db: Db,
+        key: Bytes,
+        field: Bytes,
+    },
+    Len {
+        db: Db,
+        key: Bytes,
+    },
+    StrLen {
+        db: Db,
+        key: Bytes,
+        field: Bytes,
+    },
+    All {
+        db: Db,
+        key: Bytes,
+        part: Part,
+    },
     /// `HRANDFIELD key [count [WITHVALUES]]`; a negative count may repeat fields.
     RandField {
         db: Db,

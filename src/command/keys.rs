@@ -45,10 +45,19 @@ pub enum Command {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Query {
     /// `EXISTS` and `TOUCH`: counts keys that exist, repeats included.
-    Exists { db: Db, keys: Vec<Bytes> },
+    Exists {
+        db: Db,
+        keys: Vec<Bytes>,
+    },
     /// Replies with [`super::Response::Type`].
-    Type { db: Db, key: Bytes },
-    Keys { db: Db, pattern: Bytes },
+    Type {
+        db: Db,
+        key: Bytes,
+    },
+    Keys {
+        db: Db,
+        pattern: Bytes,
+    },
     /// One `SCAN` step from `cursor`; `key_type` `Some(None)` is a type no key has.
     Scan {
         db: Db,
@@ -57,10 +66,21 @@ pub enum Query {
         count: u64,
         key_type: Option<Option<KeyType>>,
     },
-    RandomKey { db: Db },
-    Ttl { db: Db, key: Bytes, kind: TtlKind },
-    DbSize { db: Db },
+    RandomKey {
+        db: Db,
+    },
+    Ttl {
+        db: Db,
+        key: Bytes,
+        kind: TtlKind,
+    },
+    DbSize {
+        db: Db,
+    },
     /// The change stamps of keys (`WATCH`): replies with one integer per key, the log position of
     /// the key's last change, or nil when it does not exist.
-    Stamps { db: Db, keys: Vec<Bytes> },
+    Stamps {
+        db: Db,
+        keys: Vec<Bytes>,
+    },
 }

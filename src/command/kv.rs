@@ -48,9 +48,18 @@ pub enum Command {
 /// A read of strings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Query {
-    Get { db: Db, key: Bytes },
-    MGet { db: Db, keys: Vec<Bytes> },
-    StrLen { db: Db, key: Bytes },
+    Get {
+        db: Db,
+        key: Bytes,
+    },
+    MGet {
+        db: Db,
+        keys: Vec<Bytes>,
+    },
+    StrLen {
+        db: Db,
+        key: Bytes,
+    },
     GetRange {
         db: Db,
         key: Bytes,

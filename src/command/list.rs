@@ -77,14 +77,21 @@ pub enum Command {
 /// A read of a list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Query {
-    LLen { db: Db, key: Bytes },
+    LLen {
+        db: Db,
+        key: Bytes,
+    },
     LRange {
         db: Db,
         key: Bytes,
         start: i64,
         stop: i64,
     },
-    LIndex { db: Db, key: Bytes, index: i64 },
+    LIndex {
+        db: Db,
+        key: Bytes,
+        index: i64,
+    },
     LPos {
         db: Db,
         key: Bytes,

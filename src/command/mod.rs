@@ -139,7 +139,14 @@ macro_rules! model_from {
     };
 }
 
-model_from!(Kv(kv), Keys(keys), List(list), Hash(hash), Set(set), ZSet(zset));
+model_from!(
+    Kv(kv),
+    Keys(keys),
+    List(list),
+    Hash(hash),
+    Set(set),
+    ZSet(zset)
+);
 
 impl From<node::Command> for Command {
     fn from(c: node::Command) -> Command {

@@ -30,6 +30,9 @@ pub enum Response {
     Error(CommandError),
     /// The type of a key (`None`: no such key).
     Type(Option<KeyType>),
+    /// Pairs that are not a map (`WITHSCORES`, `HRANDFIELD ... WITHVALUES`: members may repeat,
+    /// order matters): flat in RESP2, an array of two-element arrays in RESP3.
+    Pairs(Vec<(Response, Response)>),
 }
 
 impl Response {
@@ -81,6 +84,7 @@ enum WireResponse {
     Verbatim(String),
     Error(CommandError),
     Type(Option<KeyType>),
+    Pairs(Vec<(Response, Response)>),
 }
 
 impl<'de> Deserialize<'de> for Response {
@@ -106,6 +110,7 @@ impl From<WireResponse> for Response {
             WireResponse::Verbatim(v) => Response::Verbatim(v),
             WireResponse::Error(e) => Response::Error(e),
             WireResponse::Type(t) => Response::Type(t),
+            WireResponse::Pairs(p) => Response::Pairs(p),
         }
     }
 }

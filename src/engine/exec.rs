@@ -35,9 +35,7 @@ pub(super) fn apply(
         replies.push(match step {
             Step::Write(cmd) => engine.apply(txn, cmd, &ctx)?,
             Step::Read(q) => match engine.query_in(txn, q, ctx.now_ms) {
-                Response::Error(CommandError::Storage(why)) => {
-                    return Err(ApplyFailure(why))
-                }
+                Response::Error(CommandError::Storage(why)) => return Err(ApplyFailure(why)),
                 r => r,
             },
         });

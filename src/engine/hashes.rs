@@ -1,17 +1,1071 @@
-//! (being written)
+//! Hashes: a header with the field count, and one record per field (`version field → value`) in
+//! the `hashes` keyspace, so a field is one point lookup and a whole hash one prefix scan.
 
-use super::{ApplyContext, Txn};
-use crate::command::hash::{Command, Query};
-use crate::command::{CommandError, Response};
+use bytes::Bytes;
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use super::coll::{coll_at, live_coll, or_new, store};
+use super::float::{self, FloatError};
+use super::header::CollMeta;
+use super::scan::walk;
+use super::space::Space;
+use super::strings::parse_i64;
+use super::{corrupt, glob_match, keys, ApplyContext, Txn};
+use crate::command::hash::{Command, Part, Query};
+use crate::command::{CommandError, Db, KeyType, Response};
+
+/// Most fields one `HRANDFIELD` with a negative count returns (it may repeat fields, so the
+/// hash's size does not bound it): the reply is built in memory.
+const MAX_RANDOM_COUNT: u64 = 1 << 20;
+/// A hash this small is scanned in one `HSCAN` page whatever the COUNT, as Redis does for its
+/// compact (listpack) hashes.
+const SMALL_HASH: u64 = 128;
+/// Fields one `HSCAN` step examines beyond COUNT when the pattern filters out all of them.
+const MAX_SCAN_WORK: u64 = 100_000;
 
 pub(super) fn apply(
-    _txn: &mut Txn<'_>,
-    _cmd: &Command,
-    _ctx: &ApplyContext,
+    txn: &mut Txn<'_>,
+    cmd: &Command,
+    ctx: &ApplyContext,
 ) -> Result<Response, CommandError> {
-    Err(CommandError::Syntax)
+    let now = ctx.now_ms;
+    match cmd {
+        Command::Set {
+            db,
+            key,
+            pairs,
+            only_new,
+        } => {
+            for (field, _) in pairs {
+                check_field(field)?;
+            }
+            let (raw, live) = coll_at(txn, *db, key, now, KeyType::Hash)?;
+            let (expire_at, mut meta) = or_new(&live, ctx);
+            let (mut added, mut written) = (0i64, false);
+            for (field, value) in pairs {
+                let record = keys::field(meta.version, field);
+                let exists = txn.get(Space::Hashes, &record)?.is_some();
+                if exists && *only_new {
+                    continue;
+                }
+                if !exists {
+                    meta.len += 1;
+                    added += 1;
+                }
+                // Redis counts an HSET of an unchanged value as a change of the key (WATCH
+                // sees it), so it is written like any other.
+                txn.put_record(Space::Hashes, record, value.to_vec());
+                written = true;
+            }
+            if written {
+                store(txn, *db, key, raw.as_ref(), expire_at, meta, KeyType::Hash);
+            }
+            Ok(Response::Int(added))
+        }
+        Command::Del { db, key, fields } => {
+            let (raw, live) = coll_at(txn, *db, key, now, KeyType::Hash)?;
+            let Some((h, mut meta)) = live else {
+                return Ok(Response::Int(0));
+            };
+            let mut removed = 0i64;
+            // A field too long to store cannot be there.
+            for field in fields.iter().filter(|f| check_field(f).is_ok()) {
+                let record = keys::field(meta.version, field);
+                if txn.get(Space::Hashes, &record)?.is_some() {
+                    txn.delete_record(Space::Hashes, record);
+                    meta.len = meta.len.saturating_sub(1);
+                    removed += 1;
+                }
+            }
+            if removed > 0 {
+                store(
+                    txn,
+                    *db,
+                    key,
+                    raw.as_ref(),
+                    h.expire_at,
+                    meta,
+                    KeyType::Hash,
+                );
+            }
+            Ok(Response::Int(removed))
+        }
+        Command::IncrBy {
+            db,
+            key,
+            field,
+            delta,
+        } => {
+            check_field(field)?;
+            let (raw, live) = coll_at(txn, *db, key, now, KeyType::Hash)?;
+            let (expire_at, mut meta) = or_new(&live, ctx);
+            let record = keys::field(meta.version, field);
+            let current = match txn.get(Space::Hashes, &record)? {
+                None => {
+                    meta.len += 1;
+                    0
+                }
+                Some(v) => parse_i64(&v).ok_or(CommandError::HashNotInteger)?,
+            };
+            let next = current.checked_add(*delta).ok_or(CommandError::Overflow)?;
+            txn.put_record(Space::Hashes, record, next.to_string().into_bytes());
+            store(txn, *db, key, raw.as_ref(), expire_at, meta, KeyType::Hash);
+            Ok(Response::Int(next))
+        }
+        Command::IncrByFloat {
+            db,
+            key,
+            field,
+            delta,
+        } => {
+            // As Redis orders them: the increment (a float, and finite), then the key's type,
+            // then the field's value, then the sum.
+            float::check_increment(delta).map_err(float_error)?;
+            check_field(field)?;
+            let (raw, live) = coll_at(txn, *db, key, now, KeyType::Hash)?;
+            let (expire_at, mut meta) = or_new(&live, ctx);
+            let record = keys::field(meta.version, field);
+            let current = txn.get(Space::Hashes, &record)?;
+            let next = float::incr_by_float(current.as_deref(), delta).map_err(float_error)?;
+            if current.is_none() {
+                meta.len += 1;
+            }
+            txn.put_record(Space::Hashes, record, next.to_vec());
+            store(txn, *db, key, raw.as_ref(), expire_at, meta, KeyType::Hash);
+            Ok(Response::Bulk(next))
+        }
+    }
 }
 
-pub(super) fn query(_txn: &Txn<'_>, _q: &Query, _now: i64) -> Result<Response, CommandError> {
-    Err(CommandError::Syntax)
+/// Refuses a field name longer than the store's keys may be (every check comes before any
+/// write: a refused command writes nothing).
+fn check_field(field: &[u8]) -> Result<(), CommandError> {
+    if field.len() > keys::MAX_KEY_LEN {
+        return Err(CommandError::KeyTooLong(keys::MAX_KEY_LEN));
+    }
+    Ok(())
+}
+
+/// HINCRBYFLOAT's refusals: a field that holds no float has its own error.
+fn float_error(e: FloatError) -> CommandError {
+    match e {
+        FloatError::CurrentNotFloat => CommandError::HashNotFloat,
+        FloatError::DeltaNotFloat => CommandError::NotFloat,
+        FloatError::NanOrInfinity => CommandError::NanOrInfinity,
+    }
+}
+
+pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, CommandError> {
+    let hash = |db: &Db, key: &Bytes| live_coll(txn, *db, key, now, KeyType::Hash);
+    match q {
+        Query::Get { db, key, field } => match hash(db, key)? {
+            None => Ok(Response::Nil),
+            Some(meta) => Ok(Response::bulk_or_nil(get_field(txn, &meta, field)?)),
+        },
+        Query::MGet { db, key, fields } => {
+            let meta = hash(db, key)?;
+            let mut out = Vec::with_capacity(fields.len());
+            for field in fields {
+                out.push(match &meta {
+                    None => Response::Nil,
+                    Some(meta) => Response::bulk_or_nil(get_field(txn, meta, field)?),
+                });
+            }
+            Ok(Response::Array(out))
+        }
+        Query::Exists { db, key, field } => {
+            let found = match hash(db, key)? {
+                None => false,
+                Some(meta) => get_field(txn, &meta, field)?.is_some(),
+            };
+            Ok(Response::Int(i64::from(found)))
+        }
+        Query::Len { db, key } => Ok(Response::Int(
+            hash(db, key)?.map_or(0, |m| m.len.min(i64::MAX as u64) as i64),
+        )),
+        Query::StrLen { db, key, field } => {
+            let len = match hash(db, key)? {
+                None => 0,
+                Some(meta) => get_field(txn, &meta, field)?.map_or(0, |v| v.len()),
+            };
+            Ok(Response::Int(len as i64))
+        }
+        Query::All { db, key, part } => {
+            let fields = match hash(db, key)? {
+                None => Vec::new(),
+                Some(meta) => all_fields(txn, &meta)?,
+            };
+            Ok(match part {
+                Part::Fields => {
+                    Response::Array(fields.into_iter().map(|(f, _)| Response::Bulk(f)).collect())
+                }
+                Part::Values => {
+                    Response::Array(fields.into_iter().map(|(_, v)| Response::Bulk(v)).collect())
+                }
+                Part::Both => Response::Map(
+                    fields
+                        .into_iter()
+                        .map(|(f, v)| (Response::Bulk(f), Response::Bulk(v)))
+                        .collect(),
+                ),
+            })
+        }
+        Query::RandField {
+            db,
+            key,
+            count,
+            with_values,
+        } => rand_field(txn, hash(db, key)?, *count, *with_values),
+        Query::Scan {
+            db,
+            key,
+            cursor,
+            pattern,
+            count,
+        } => match hash(db, key)? {
+            None => Ok(scan_page(0, Vec::new())),
+            // A COUNT of 0 (or options the front-end found malformed, which it passes as 0) is
+            // refused only once the key is known to be a hash, as Redis parses the options.
+            Some(_) if *count == 0 => Err(CommandError::Syntax),
+            Some(meta) => scan(txn, &meta, *cursor, pattern.as_deref(), *count),
+        },
+    }
+}
+
+fn get_field(txn: &Txn<'_>, meta: &CollMeta, field: &[u8]) -> Result<Option<Bytes>, CommandError> {
+    if check_field(field).is_err() {
+        return Ok(None);
+    }
+    Ok(txn
+        .get(Space::Hashes, &keys::field(meta.version, field))?
+        .map(Bytes::from))
+}
+
+/// Every field and value, in field order.
+fn all_fields(txn: &Txn<'_>, meta: &CollMeta) -> Result<Vec<(Bytes, Bytes)>, CommandError> {
+    let prefix = keys::version_prefix(meta.version);
+    let mut out = Vec::with_capacity(meta.len.min(1 << 16) as usize);
+    let mut bad = false;
+    walk(txn, Space::Hashes, &prefix, prefix.to_vec(), |k, v| {
+        match keys::decode_field(k) {
+            Some(f) => out.push((Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))),
+            None => bad = true,
+        }
+        !bad
+    })?;
+    if bad {
+        return Err(corrupt());
+    }
+    Ok(out)
+}
+
+/// The fields (and values) at the given positions in field order, `wanted` sorted and without
+/// repeats: one walk up to the last of them.
+fn fields_at(
+    txn: &Txn<'_>,
+    meta: &CollMeta,
+    wanted: &[u64],
+) -> Result<Vec<(Bytes, Bytes)>, CommandError> {
+    let prefix = keys::version_prefix(meta.version);
+    let mut out = Vec::with_capacity(wanted.len());
+    let (mut position, mut bad) = (0u64, false);
+    if !wanted.is_empty() {
+        walk(txn, Space::Hashes, &prefix, prefix.to_vec(), |k, v| {
+            if wanted.get(out.len()) == Some(&position) {
+                match keys::decode_field(k) {
+                    Some(f) => out.push((Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))),
+                    None => bad = true,
+                }
+            }
+            position += 1;
+            !bad && out.len() < wanted.len()
+        })?;
+    }
+    // The header's count and the records disagree: the store is damaged.
+    if bad || out.len() < wanted.len() {
+        return Err(corrupt());
+    }
+    Ok(out)
+}
+
+/// `HRANDFIELD`: one field (nil for no hash), or an array of `count` distinct fields (at most
+/// the hash's size), or with a negative count `|count|` fields that may repeat, in random order.
+/// Fields are picked uniformly by position, each pick costing one walk up to the furthest.
+fn rand_field(
+    txn: &Txn<'_>,
+    meta: Option<CollMeta>,
+    count: Option<i64>,
+    with_values: bool,
+) -> Result<Response, CommandError> {
+    let Some(count) = count else {
+        return Ok(match meta {
+            None => Response::Nil,
+            Some(meta) if meta.len == 0 => Response::Nil,
+            Some(meta) => {
+                let at = rand::rng().random_range(0..meta.len);
+                let mut picked = fields_at(txn, &meta, &[at])?;
+                Response::bulk_or_nil(picked.pop().map(|(f, _)| f))
+            }
+        });
+    };
+    let wanted = count.unsigned_abs();
+    if count < 0 && wanted > MAX_RANDOM_COUNT {
+        return Err(CommandError::NotInteger);
+    }
+    let meta = match meta {
+        Some(meta) if meta.len > 0 && count != 0 => meta,
+        _ => return Ok(Response::Array(Vec::new())),
+    };
+    let mut rng = rand::rng();
+    let picked: Vec<(Bytes, Bytes)> = if count > 0 {
+        if wanted >= meta.len {
+            all_fields(txn, &meta)?
+        } else {
+            let mut positions: Vec<u64> =
+                rand::seq::index::sample(&mut rng, meta.len as usize, wanted as usize)
+                    .into_iter()
+                    .map(|i| i as u64)
+                    .collect();
+            positions.sort_unstable();
+            let mut picked = fields_at(txn, &meta, &positions)?;
+            picked.shuffle(&mut rng);
+            picked
+        }
+    } else {
+        // Repeats allowed: |count| independent picks, fetched once per distinct position.
+        let draws: Vec<u64> = (0..wanted).map(|_| rng.random_range(0..meta.len)).collect();
+        let mut positions = draws.clone();
+        positions.sort_unstable();
+        positions.dedup();
+        let found = fields_at(txn, &meta, &positions)?;
+        draws
+            .iter()
+            .filter_map(|d| positions.binary_search(d).ok().map(|i| found[i].clone()))
+            .collect()
+    };
+    Ok(if with_values {
+        value_pairs(picked)
+    } else {
+        Response::Array(picked.into_iter().map(|(f, _)| Response::Bulk(f)).collect())
+    })
+}
+
+/// Field/value pairs that may repeat a field (HRANDFIELD WITHVALUES): a flat array in RESP2,
+/// `[field, value]` pairs in RESP3.
+fn value_pairs(pairs: Vec<(Bytes, Bytes)>) -> Response {
+    Response::Pairs(
+        pairs
+            .into_iter()
+            .map(|(f, v)| (Response::Bulk(f), Response::Bulk(v)))
+            .collect(),
+    )
+}
+
+/// One `HSCAN` step from `cursor`: about `count` fields examined (a small hash whole), and the
+/// cursor of the next step (0 at the end). A cursor names the last field returned, so fields
+/// written or deleted between steps never make the scan skip one that was there throughout.
+fn scan(
+    txn: &Txn<'_>,
+    meta: &CollMeta,
+    cursor: u64,
+    pattern: Option<&[u8]>,
+    count: u64,
+) -> Result<Response, CommandError> {
+    let cursors = &txn.engine.cursors;
+    let prefix = keys::version_prefix(meta.version);
+    let start = match (cursor, cursors.resolve(cursor)) {
+        (0, _) | (_, None) => prefix.to_vec(),
+        (_, Some(last)) => {
+            // Exclusive of the last field returned.
+            let mut from = keys::field(meta.version, &last);
+            from.push(0);
+            from
+        }
+    };
+    let want = if meta.len <= SMALL_HASH {
+        u64::MAX
+    } else {
+        count.max(1)
+    };
+    let (mut out, mut examined, mut next) = (Vec::new(), 0u64, 0u64);
+    walk(txn, Space::Hashes, &prefix, start, |k, v| {
+        let Some(field) = keys::decode_field(k) else {
+            return true;
+        };
+        examined += 1;
+        if pattern.is_none_or(|p| glob_match(p, field)) {
+            out.push(Response::Bulk(Bytes::copy_from_slice(field)));
+            out.push(Response::Bulk(Bytes::copy_from_slice(v)));
+        }
+        if examined >= want && (!out.is_empty() || examined >= want + MAX_SCAN_WORK) {
+            next = cursors.save(field, 0);
+            return false;
+        }
+        true
+    })?;
+    Ok(scan_page(next, out))
+}
+
+/// `[cursor, [field, value, ...]]`: a flat array in both protocols.
+fn scan_page(next: u64, items: Vec<Response>) -> Response {
+    Response::Array(vec![
+        Response::bulk(next.to_string()),
+        Response::Array(items),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::keys as generic;
+    use crate::command::kv;
+    use crate::engine::testing::TestStore;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn bulk(s: &str) -> Response {
+        Response::bulk(b(s))
+    }
+
+    fn hset(t: &mut TestStore, key: &str, pairs: &[(&str, &str)]) -> Response {
+        t.apply(Command::Set {
+            db: 0,
+            key: b(key),
+            pairs: pairs.iter().map(|(f, v)| (b(f), b(v))).collect(),
+            only_new: false,
+        })
+    }
+
+    fn hsetnx(t: &mut TestStore, key: &str, f: &str, v: &str) -> Response {
+        t.apply(Command::Set {
+            db: 0,
+            key: b(key),
+            pairs: vec![(b(f), b(v))],
+            only_new: true,
+        })
+    }
+
+    fn hget(t: &TestStore, key: &str, f: &str) -> Response {
+        t.query(Query::Get {
+            db: 0,
+            key: b(key),
+            field: b(f),
+        })
+    }
+
+    fn hdel(t: &mut TestStore, key: &str, fields: &[&str]) -> Response {
+        t.apply(Command::Del {
+            db: 0,
+            key: b(key),
+            fields: fields.iter().map(|f| b(f)).collect(),
+        })
+    }
+
+    fn hlen(t: &TestStore, key: &str) -> Response {
+        t.query(Query::Len { db: 0, key: b(key) })
+    }
+
+    fn incr(t: &mut TestStore, key: &str, f: &str, delta: i64) -> Response {
+        t.apply(Command::IncrBy {
+            db: 0,
+            key: b(key),
+            field: b(f),
+            delta,
+        })
+    }
+
+    fn incr_float(t: &mut TestStore, key: &str, f: &str, delta: &str) -> Response {
+        t.apply(Command::IncrByFloat {
+            db: 0,
+            key: b(key),
+            field: b(f),
+            delta: b(delta),
+        })
+    }
+
+    fn all(t: &TestStore, key: &str, part: Part) -> Response {
+        t.query(Query::All {
+            db: 0,
+            key: b(key),
+            part,
+        })
+    }
+
+    fn pairs(r: Response) -> Vec<(Bytes, Bytes)> {
+        match r {
+            Response::Map(m) => m
+                .into_iter()
+                .map(|(f, v)| match (f, v) {
+                    (Response::Bulk(f), Response::Bulk(v)) => (f, v),
+                    other => panic!("not a pair of bulks: {other:?}"),
+                })
+                .collect(),
+            other => panic!("not a map: {other:?}"),
+        }
+    }
+
+    fn bulks(r: Response) -> Vec<Bytes> {
+        match r {
+            Response::Pairs(p) => bulks(Response::Array(
+                p.into_iter().flat_map(|(a, b)| [a, b]).collect(),
+            )),
+            Response::Array(a) => a
+                .into_iter()
+                .map(|x| match x {
+                    Response::Bulk(b) => b,
+                    other => panic!("not a bulk: {other:?}"),
+                })
+                .collect(),
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
+    fn stamp(t: &TestStore, key: &str) -> Response {
+        t.query(generic::Query::Stamps {
+            db: 0,
+            keys: vec![b(key)],
+        })
+    }
+
+    fn set_string(t: &mut TestStore, key: &str, v: &str) {
+        t.apply(kv::Command::Set {
+            db: 0,
+            key: b(key),
+            value: b(v),
+            expiry: crate::command::Expiry::Persist,
+            cond: crate::command::SetCond::Always,
+            get: false,
+        });
+    }
+
+    fn fill(t: &mut TestStore, key: &str, n: usize) {
+        let owned: Vec<(String, String)> = (0..n)
+            .map(|i| (format!("f{i:04}"), format!("v{i}")))
+            .collect();
+        let refs: Vec<(&str, &str)> = owned.iter().map(|(f, v)| (&f[..], &v[..])).collect();
+        hset(t, key, &refs);
+    }
+
+    #[test]
+    fn hset_counts_new_fields_and_the_last_value_wins() {
+        let mut t = TestStore::new();
+        assert_eq!(hset(&mut t, "h", &[("f", "1")]), Response::Int(1));
+        assert_eq!(hset(&mut t, "h", &[("f", "2")]), Response::Int(0));
+        assert_eq!(
+            hset(&mut t, "h", &[("g", "3"), ("f", "4"), ("k", "5")]),
+            Response::Int(2)
+        );
+        assert_eq!(
+            hset(&mut t, "h", &[("d", "x"), ("d", "y")]),
+            Response::Int(1)
+        );
+        assert_eq!(hget(&t, "h", "d"), bulk("y"));
+        assert_eq!(hget(&t, "h", "f"), bulk("4"));
+        assert_eq!(hget(&t, "h", "nope"), Response::Nil);
+        assert_eq!(hget(&t, "missing", "f"), Response::Nil);
+        assert_eq!(hlen(&t, "h"), Response::Int(4));
+        assert_eq!(
+            hset(&mut t, "h", &[("", "e"), ("ev", "")]),
+            Response::Int(2)
+        );
+        assert_eq!(hget(&t, "h", ""), bulk("e"));
+        assert_eq!(hget(&t, "h", "ev"), bulk(""));
+        assert_eq!(
+            t.query(generic::Query::Type { db: 0, key: b("h") }),
+            Response::Type(Some(KeyType::Hash))
+        );
+    }
+
+    #[test]
+    fn hsetnx_sets_only_missing_fields_and_changes_nothing_otherwise() {
+        let mut t = TestStore::new();
+        assert_eq!(hsetnx(&mut t, "h", "f", "1"), Response::Int(1));
+        let before = stamp(&t, "h");
+        assert_eq!(hsetnx(&mut t, "h", "f", "2"), Response::Int(0));
+        assert_eq!(hget(&t, "h", "f"), bulk("1"));
+        assert_eq!(stamp(&t, "h"), before, "a refused HSETNX is no change");
+        assert_eq!(hsetnx(&mut t, "h", "g", "3"), Response::Int(1));
+        assert_ne!(stamp(&t, "h"), before);
+        assert_eq!(hlen(&t, "h"), Response::Int(2));
+    }
+
+    #[test]
+    fn hset_of_the_same_value_is_a_change_as_in_redis() {
+        let mut t = TestStore::new();
+        hset(&mut t, "h", &[("f", "1")]);
+        let before = stamp(&t, "h");
+        assert_eq!(hset(&mut t, "h", &[("f", "1")]), Response::Int(0));
+        assert_ne!(stamp(&t, "h"), before);
+    }
+
+    #[test]
+    fn hmget_answers_nil_for_missing_fields_and_keys() {
+        let mut t = TestStore::new();
+        hset(&mut t, "h", &[("a", "1"), ("b", "2")]);
+        let q = |key: &str| Query::MGet {
+            db: 0,
+            key: b(key),
+            fields: vec![b("a"), b("nope"), b("b"), b("a")],
+        };
+        assert_eq!(
+            t.query(q("h")),
+            Response::Array(vec![bulk("1"), Response::Nil, bulk("2"), bulk("1")])
+        );
+        assert_eq!(
+            t.query(q("missing")),
+            Response::Array(vec![Response::Nil; 4])
+        );
+    }
+
+    #[test]
+    fn hdel_counts_removed_fields_and_the_last_one_removes_the_key() {
+        let mut t = TestStore::new();
+        hset(&mut t, "h", &[("a", "1"), ("b", "2"), ("c", "3")]);
+        let before = stamp(&t, "h");
+        assert_eq!(hdel(&mut t, "h", &["nope"]), Response::Int(0));
+        assert_eq!(stamp(&t, "h"), before, "deleting nothing is no change");
+        assert_eq!(hdel(&mut t, "h", &["a", "a", "nope"]), Response::Int(1));
+        assert_eq!(hlen(&t, "h"), Response::Int(2));
+        assert_eq!(hdel(&mut t, "h", &["b", "c"]), Response::Int(2));
+        assert_eq!(
+            t.query(generic::Query::Type { db: 0, key: b("h") }),
+            Response::Type(None)
+        );
+        assert_eq!(hlen(&t, "h"), Response::Int(0));
+        assert_eq!(hdel(&mut t, "missing", &["a"]), Response::Int(0));
+        assert_eq!(hset(&mut t, "h", &[("z", "1")]), Response::Int(1));
+        assert_eq!(
+            pairs(all(&t, "h", Part::Both)),
+            vec![(b("z"), b("1"))],
+            "a recreated hash starts empty"
+        );
+    }
+
+    #[test]
+    fn fields_too_long_to_store_are_refused_before_any_write() {
+        let mut t = TestStore::new();
+        let long = "x".repeat(keys::MAX_KEY_LEN + 1);
+        let too_long = Response::Error(CommandError::KeyTooLong(keys::MAX_KEY_LEN));
+        assert_eq!(hset(&mut t, "h", &[("a", "1"), (&long, "2")]), too_long);
+        assert_eq!(hlen(&t, "h"), Response::Int(0));
+        assert_eq!(hget(&t, "h", "a"), Response::Nil);
+        assert_eq!(incr(&mut t, "h", &long, 1), too_long);
+        assert_eq!(incr_float(&mut t, "h", &long, "1"), too_long);
+        hset(&mut t, "h", &[("a", "1")]);
+        assert_eq!(hget(&t, "h", &long), Response::Nil);
+        assert_eq!(hdel(&mut t, "h", &[&long]), Response::Int(0));
+        let longest = "y".repeat(keys::MAX_KEY_LEN);
+        assert_eq!(hset(&mut t, "h", &[(&longest, "v")]), Response::Int(1));
+        assert_eq!(hget(&t, "h", &longest), bulk("v"));
+    }
+
+    #[test]
+    fn hexists_and_hstrlen() {
+        let mut t = TestStore::new();
+        hset(&mut t, "h", &[("s", "hello"), ("e", "")]);
+        let exists = |t: &TestStore, key: &str, f: &str| {
+            t.query(Query::Exists {
+                db: 0,
+                key: b(key),
+                field: b(f),
+            })
+        };
+        let strlen = |t: &TestStore, key: &str, f: &str| {
+            t.query(Query::StrLen {
+                db: 0,
+                key: b(key),
+                field: b(f),
+            })
+        };
+        assert_eq!(exists(&t, "h", "s"), Response::Int(1));
+        assert_eq!(exists(&t, "h", "e"), Response::Int(1));
+        assert_eq!(exists(&t, "h", "nope"), Response::Int(0));
+        assert_eq!(exists(&t, "missing", "s"), Response::Int(0));
+        assert_eq!(strlen(&t, "h", "s"), Response::Int(5));
+        assert_eq!(strlen(&t, "h", "e"), Response::Int(0));
+        assert_eq!(strlen(&t, "h", "nope"), Response::Int(0));
+        assert_eq!(strlen(&t, "missing", "s"), Response::Int(0));
+    }
+
+    #[test]
+    fn hkeys_hvals_hgetall_agree_in_order() {
+        let mut t = TestStore::new();
+        hset(&mut t, "h", &[("b", "2"), ("a", "1"), ("c", "3")]);
+        let keys = bulks(all(&t, "h", Part::Fields));
+        let vals = bulks(all(&t, "h", Part::Values));
+        let both = pairs(all(&t, "h", Part::Both));
+        assert_eq!(keys, vec![b("a"), b("b"), b("c")]);
+        assert_eq!(vals, vec![b("1"), b("2"), b("3")]);
+        assert_eq!(both, keys.into_iter().zip(vals).collect::<Vec<_>>());
+        assert_eq!(all(&t, "missing", Part::Fields), Response::Array(vec![]));
+        assert_eq!(all(&t, "missing", Part::Both), Response::Map(vec![]));
+    }
+
+    #[test]
+    fn large_hashes_read_whole_across_scan_chunks() {
+        let mut t = TestStore::new();
+        fill(&mut t, "h", 3000);
+        assert_eq!(hlen(&t, "h"), Response::Int(3000));
+        assert_eq!(pairs(all(&t, "h", Part::Both)).len(), 3000);
+        let fields: Vec<String> = (0..2999).map(|i| format!("f{i:04}")).collect();
+        let fields: Vec<&str> = fields.iter().map(|s| &s[..]).collect();
+        assert_eq!(hdel(&mut t, "h", &fields), Response::Int(2999));
+        assert_eq!(
+            pairs(all(&t, "h", Part::Both)),
+            vec![(b("f2999"), b("v2999"))]
+        );
+    }
+
+    #[test]
+    fn hincrby_creates_adds_and_refuses_overflow_and_non_integers() {
+        let mut t = TestStore::new();
+        assert_eq!(incr(&mut t, "h", "n", 5), Response::Int(5));
+        assert_eq!(incr(&mut t, "h", "n", -10), Response::Int(-5));
+        assert_eq!(hget(&t, "h", "n"), bulk("-5"));
+        assert_eq!(hlen(&t, "h"), Response::Int(1));
+        hset(
+            &mut t,
+            "h",
+            &[
+                ("max", "9223372036854775807"),
+                ("s", "abc"),
+                ("f", "1.5"),
+                ("sp", " 1"),
+                ("z", "-0"),
+            ],
+        );
+        let err = |e| Response::Error(e);
+        assert_eq!(incr(&mut t, "h", "max", 1), err(CommandError::Overflow));
+        assert_eq!(incr(&mut t, "h", "max", -1), Response::Int(i64::MAX - 1));
+        for f in ["s", "f", "sp", "z"] {
+            assert_eq!(
+                incr(&mut t, "h", f, 1),
+                err(CommandError::HashNotInteger),
+                "{f}"
+            );
+        }
+        assert_eq!(incr(&mut t, "h", "min", i64::MIN), Response::Int(i64::MIN));
+        assert_eq!(incr(&mut t, "h", "min", -1), err(CommandError::Overflow));
+        assert_eq!(hget(&t, "h", "min"), bulk("-9223372036854775808"));
+    }
+
+    #[test]
+    fn hincrbyfloat_is_redis_long_double_arithmetic() {
+        let mut t = TestStore::new();
+        assert_eq!(incr_float(&mut t, "h", "f", "10.5"), bulk("10.5"));
+        assert_eq!(incr_float(&mut t, "h", "f", "0.1"), bulk("10.6"));
+        assert_eq!(hget(&t, "h", "f"), bulk("10.6"));
+        assert_eq!(incr_float(&mut t, "h", "f", "-5"), bulk("5.6"));
+        hset(&mut t, "h", &[("e", "5.0e3"), ("a", "0.1"), ("i", "7")]);
+        assert_eq!(incr_float(&mut t, "h", "e", "2.0e2"), bulk("5200"));
+        assert_eq!(incr_float(&mut t, "h", "a", "0.2"), bulk("0.3"));
+        assert_eq!(incr_float(&mut t, "h", "i", "0.5"), bulk("7.5"));
+        assert_eq!(incr_float(&mut t, "h", "i", "-0.5"), bulk("7"));
+        assert_eq!(incr(&mut t, "h", "i", 1), Response::Int(8));
+        assert_eq!(incr_float(&mut t, "h", "new", "3"), bulk("3"));
+        assert_eq!(incr_float(&mut t, "h", "new", "-3"), bulk("0"));
+        assert_eq!(hlen(&t, "h"), Response::Int(5));
+    }
+
+    #[test]
+    fn hincrbyfloat_refusals_in_redis_order() {
+        let mut t = TestStore::new();
+        hset(&mut t, "h", &[("s", "abc"), ("n", "1"), ("big", "1e4932")]);
+        set_string(&mut t, "str", "v");
+        let err = |e| Response::Error(e);
+        assert_eq!(
+            incr_float(&mut t, "h", "s", "1"),
+            err(CommandError::HashNotFloat)
+        );
+        assert_eq!(
+            incr_float(&mut t, "h", "n", "abc"),
+            err(CommandError::NotFloat)
+        );
+        assert_eq!(
+            incr_float(&mut t, "h", "n", "nan"),
+            err(CommandError::NotFloat)
+        );
+        assert_eq!(
+            incr_float(&mut t, "h", "n", "inf"),
+            err(CommandError::NanOrInfinity)
+        );
+        assert_eq!(
+            incr_float(&mut t, "h", "big", "1e4932"),
+            err(CommandError::NanOrInfinity)
+        );
+        // The increment is checked before the key's type.
+        assert_eq!(
+            incr_float(&mut t, "str", "n", "x"),
+            err(CommandError::NotFloat)
+        );
+        assert_eq!(
+            incr_float(&mut t, "str", "n", "1"),
+            err(CommandError::WrongType)
+        );
+        assert_eq!(hget(&t, "h", "n"), bulk("1"));
+        assert_eq!(
+            incr_float(&mut t, "missing", "n", "abc"),
+            err(CommandError::NotFloat)
+        );
+        assert_eq!(hlen(&t, "missing"), Response::Int(0));
+    }
+
+    #[test]
+    fn other_types_are_refused_and_hashes_refused_by_them() {
+        let mut t = TestStore::new();
+        set_string(&mut t, "s", "v");
+        let wrong = Response::Error(CommandError::WrongType);
+        assert_eq!(hset(&mut t, "s", &[("a", "b")]), wrong);
+        assert_eq!(hsetnx(&mut t, "s", "a", "b"), wrong);
+        assert_eq!(hdel(&mut t, "s", &["a"]), wrong);
+        assert_eq!(incr(&mut t, "s", "a", 1), wrong);
+        assert_eq!(hget(&t, "s", "a"), wrong);
+        assert_eq!(hlen(&t, "s"), wrong);
+        assert_eq!(all(&t, "s", Part::Both), wrong);
+        for count in [None, Some(0), Some(2)] {
+            let q = Query::RandField {
+                db: 0,
+                key: b("s"),
+                count,
+                with_values: false,
+            };
+            assert_eq!(t.query(q), wrong);
+        }
+        let scan = |count| Query::Scan {
+            db: 0,
+            key: b("s"),
+            cursor: 0,
+            pattern: None,
+            count,
+        };
+        assert_eq!(t.query(scan(10)), wrong);
+        assert_eq!(t.query(scan(0)), wrong);
+        hset(&mut t, "h", &[("a", "1")]);
+        assert_eq!(t.query(kv::Query::Get { db: 0, key: b("h") }), wrong);
+    }
+
+    #[test]
+    fn expired_hashes_read_as_absent_and_are_replaced_whole() {
+        let mut t = TestStore::new();
+        hset(&mut t, "h", &[("a", "1"), ("b", "2")]);
+        let at = t.apply(generic::Command::Expire {
+            db: 0,
+            key: b("h"),
+            at_ms: 2_000,
+            cond: crate::command::ExpireCond::Always,
+        });
+        assert_eq!(at, Response::Int(1));
+        // Field writes keep the key's TTL.
+        t.apply_at(
+            Command::Set {
+                db: 0,
+                key: b("h"),
+                pairs: vec![(b("c"), b("3"))],
+                only_new: false,
+            },
+            1_500,
+        );
+        assert_eq!(
+            t.query_at(
+                generic::Query::Ttl {
+                    db: 0,
+                    key: b("h"),
+                    kind: crate::command::TtlKind::AtMillis
+                },
+                1_500
+            ),
+            Response::Int(2_000)
+        );
+        let get_at = |t: &TestStore, now| {
+            t.query_at(
+                Query::Get {
+                    db: 0,
+                    key: b("h"),
+                    field: b("a"),
+                },
+                now,
+            )
+        };
+        assert_eq!(get_at(&t, 1_999), bulk("1"));
+        assert_eq!(get_at(&t, 2_000), Response::Nil);
+        let r = t.apply_at(
+            Command::Set {
+                db: 0,
+                key: b("h"),
+                pairs: vec![(b("new"), b("1"))],
+                only_new: false,
+            },
+            3_000,
+        );
+        assert_eq!(r, Response::Int(1));
+        assert_eq!(
+            pairs(t.query_at(
+                Query::All {
+                    db: 0,
+                    key: b("h"),
+                    part: Part::Both
+                },
+                3_000
+            )),
+            vec![(b("new"), b("1"))]
+        );
+    }
+
+    fn rand(t: &TestStore, key: &str, count: Option<i64>, with_values: bool) -> Response {
+        t.query(Query::RandField {
+            db: 0,
+            key: b(key),
+            count,
+            with_values,
+        })
+    }
+
+    #[test]
+    fn hrandfield_without_count_is_one_field_or_nil() {
+        let mut t = TestStore::new();
+        assert_eq!(rand(&t, "missing", None, false), Response::Nil);
+        hset(&mut t, "h", &[("a", "1"), ("b", "2"), ("c", "3")]);
+        for _ in 0..20 {
+            let r = rand(&t, "h", None, false);
+            assert!([bulk("a"), bulk("b"), bulk("c")].contains(&r), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn hrandfield_positive_counts_are_distinct_and_capped() {
+        let mut t = TestStore::new();
+        assert_eq!(rand(&t, "missing", Some(3), false), Response::Array(vec![]));
+        assert_eq!(rand(&t, "missing", Some(-3), true), Response::Array(vec![]));
+        fill(&mut t, "h", 300);
+        assert_eq!(rand(&t, "h", Some(0), false), Response::Array(vec![]));
+        for n in [1usize, 10, 150, 299] {
+            let got = bulks(rand(&t, "h", Some(n as i64), false));
+            let distinct: std::collections::BTreeSet<_> = got.iter().collect();
+            assert_eq!((got.len(), distinct.len()), (n, n));
+        }
+        assert_eq!(bulks(rand(&t, "h", Some(1000), false)).len(), 300);
+    }
+
+    #[test]
+    fn hrandfield_negative_counts_repeat_and_are_bounded() {
+        let mut t = TestStore::new();
+        hset(&mut t, "h", &[("a", "1"), ("b", "2")]);
+        let got = bulks(rand(&t, "h", Some(-50), false));
+        assert_eq!(got.len(), 50);
+        assert!(got.iter().all(|f| f == "a" || f == "b"));
+        let flat = bulks(rand(&t, "h", Some(-9), true));
+        let got: Vec<_> = flat
+            .chunks(2)
+            .map(|p| (p[0].clone(), p[1].clone()))
+            .collect();
+        assert_eq!(got.len(), 9);
+        assert!(got
+            .iter()
+            .all(|(f, v)| (f == "a" && v == "1") || (f == "b" && v == "2")));
+        assert_eq!(
+            rand(&t, "h", Some(-(MAX_RANDOM_COUNT as i64) - 1), false),
+            Response::Error(CommandError::NotInteger)
+        );
+    }
+
+    fn scan_step(
+        t: &TestStore,
+        key: &str,
+        cursor: u64,
+        pattern: Option<&str>,
+        count: u64,
+    ) -> (u64, Vec<(Bytes, Bytes)>) {
+        let r = t.query(Query::Scan {
+            db: 0,
+            key: b(key),
+            cursor,
+            pattern: pattern.map(b),
+            count,
+        });
+        let Response::Array(mut parts) = r else {
+            panic!("not a scan page: {r:?}")
+        };
+        let items = bulks(parts.pop().expect("items"));
+        let Some(Response::Bulk(c)) = parts.pop() else {
+            panic!("no cursor")
+        };
+        let cursor = std::str::from_utf8(&c).expect("utf8").parse().expect("u64");
+        let pairs = items
+            .chunks(2)
+            .map(|p| (p[0].clone(), p[1].clone()))
+            .collect();
+        (cursor, pairs)
+    }
+
+    fn scan_all(t: &TestStore, key: &str, pattern: Option<&str>, count: u64) -> Vec<String> {
+        let (mut cursor, mut out, mut rounds) = (0, Vec::new(), 0);
+        loop {
+            let (next, page) = scan_step(t, key, cursor, pattern, count);
+            out.extend(
+                page.into_iter()
+                    .map(|(f, _)| String::from_utf8_lossy(&f).into_owned()),
+            );
+            rounds += 1;
+            assert!(rounds < 10_000);
+            if next == 0 {
+                out.sort();
+                out.dedup();
+                return out;
+            }
+            cursor = next;
+        }
+    }
+
+    #[test]
+    fn hscan_small_hashes_come_whole() {
+        let mut t = TestStore::new();
+        hset(&mut t, "h", &[("a", "1"), ("b", "2"), ("c", "3")]);
+        let (cursor, page) = scan_step(&t, "h", 0, None, 1);
+        assert_eq!(cursor, 0);
+        assert_eq!(page.len(), 3);
+        assert_eq!(scan_all(&t, "h", Some("b*"), 10), vec!["b"]);
+        assert!(scan_all(&t, "h", Some("zz*"), 10).is_empty());
+        assert_eq!(scan_step(&t, "missing", 0, None, 10), (0, vec![]));
+        // COUNT 0 is refused for a hash, not for a missing key.
+        assert_eq!(scan_step(&t, "missing", 0, None, 0), (0, vec![]));
+        assert_eq!(
+            t.query(Query::Scan {
+                db: 0,
+                key: b("h"),
+                cursor: 0,
+                pattern: None,
+                count: 0
+            }),
+            Response::Error(CommandError::Syntax)
+        );
+    }
+
+    #[test]
+    fn hscan_large_hashes_page_to_completion() {
+        let mut t = TestStore::new();
+        fill(&mut t, "h", 500);
+        let (cursor, page) = scan_step(&t, "h", 0, None, 10);
+        assert_ne!(cursor, 0);
+        assert_eq!(page.len(), 10);
+        let every: Vec<String> = (0..500).map(|i| format!("f{i:04}")).collect();
+        for count in [7, 100, 1000] {
+            assert_eq!(scan_all(&t, "h", None, count), every, "{count}");
+        }
+        let tens: Vec<String> = (10..20).map(|i| format!("f{i:04}")).collect();
+        assert_eq!(scan_all(&t, "h", Some("f001?"), 20), tens);
+        // Fields deleted and added between steps: every field there throughout comes back.
+        let (cursor, page) = scan_step(&t, "h", 0, None, 100);
+        hdel(&mut t, "h", &["f0000", "f0499"]);
+        hset(&mut t, "h", &[("f0250x", "new")]);
+        let (mut cursor, mut seen) = (cursor, page.len());
+        while cursor != 0 {
+            let (next, page) = scan_step(&t, "h", cursor, None, 100);
+            seen += page.len();
+            cursor = next;
+        }
+        assert_eq!(seen, 500);
+    }
 }

@@ -90,5 +90,9 @@ pub(super) fn due_expiries(engine: &Engine, now_ms: i64, limit: usize) -> Vec<(D
 }
 
 pub(super) fn has_garbage(engine: &Engine) -> bool {
-    engine.meta().prefix(keys::garbage_prefix()).next().is_some()
+    engine
+        .meta()
+        .prefix(keys::garbage_prefix())
+        .next()
+        .is_some()
 }

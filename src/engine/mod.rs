@@ -6,6 +6,7 @@
 
 mod coll;
 mod exec;
+pub mod float;
 pub mod format;
 mod generic;
 mod hashes;
@@ -30,13 +31,13 @@ use bytes::Bytes;
 use fjall::{Database, PersistMode};
 
 use crate::command::{kv, Command, CommandError, Db, Query, Response};
+pub use exec::MAX_STEPS;
 pub use format::FORMAT_VERSION;
 pub use header::{CollMeta, Header, ListMeta, Value};
 pub use scan::glob_match;
 use space::{Space, Spaces};
 pub use strings::{clamp_range, format_float, parse_float, parse_i64};
 pub use txn::Txn;
-pub use exec::MAX_STEPS;
 pub use waiters::{EntryContext, Served, ENTRY_SHIFT};
 
 /// Number of logical databases (`SELECT 0..15`).
@@ -335,6 +336,12 @@ pub mod testing {
         _dir: tempfile::TempDir,
     }
 
+    impl Default for TestStore {
+        fn default() -> Self {
+            TestStore::new()
+        }
+    }
+
     impl TestStore {
         pub fn new() -> TestStore {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -355,7 +362,10 @@ pub mod testing {
                 reply: true,
             };
             let mut txn = self.engine.begin();
-            let r = self.engine.apply(&mut txn, &cmd.into(), &ctx).expect("apply");
+            let r = self
+                .engine
+                .apply(&mut txn, &cmd.into(), &ctx)
+                .expect("apply");
             self.engine.commit(txn).expect("commit");
             r
         }

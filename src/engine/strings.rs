@@ -159,26 +159,14 @@ pub(super) fn apply(
             let (raw, live) = txn.header(*db, key, now)?;
             // The type first, then the increment, as Redis checks them.
             let (current, expire_at) = current_number(&live)?;
-            let current: f64 = match current {
-                None => 0.0,
-                Some(v) => parse_float(&v).ok_or(CommandError::NotFloat)?,
-            };
-            let delta = parse_float(delta).ok_or(CommandError::NotFloat)?;
-            let next = current + delta;
-            if !next.is_finite() {
-                return Err(CommandError::NanOrInfinity);
-            }
-            let text = format_float(next);
-            write_string(
-                txn,
-                *db,
-                key,
-                raw.as_ref(),
-                Bytes::from(text.clone()),
-                expire_at,
-                now,
-            );
-            Ok(Response::bulk(text))
+            // In x87 long double, as Redis computes it (see `float`).
+            let text =
+                super::float::incr_by_float(current.as_deref(), delta).map_err(|e| match e {
+                    super::float::FloatError::NanOrInfinity => CommandError::NanOrInfinity,
+                    _ => CommandError::NotFloat,
+                })?;
+            write_string(txn, *db, key, raw.as_ref(), text.clone(), expire_at, now);
+            Ok(Response::Bulk(text))
         }
         Command::SetRange {
             db,
@@ -319,10 +307,19 @@ pub fn getrange_bounds(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
     if len == 0 || (start < 0 && end < 0 && start > end) {
         return None;
     }
-    let start = if start < 0 { len.saturating_add(start) } else { start }.max(0);
-    let end = if end < 0 { len.saturating_add(end) } else { end }
-        .max(0)
-        .min(len - 1);
+    let start = if start < 0 {
+        len.saturating_add(start)
+    } else {
+        start
+    }
+    .max(0);
+    let end = if end < 0 {
+        len.saturating_add(end)
+    } else {
+        end
+    }
+    .max(0)
+    .min(len - 1);
     (start <= end).then_some((start, end))
 }
 

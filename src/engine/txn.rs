@@ -109,7 +109,10 @@ impl<'a> Txn<'a> {
 
     /// The keys written since the last call (empty unless tracking).
     pub fn take_changed(&mut self) -> Vec<(Db, Bytes)> {
-        self.changed.as_mut().map(std::mem::take).unwrap_or_default()
+        self.changed
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     fn note_change(&mut self, db: Db, key: &[u8]) {

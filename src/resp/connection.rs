@@ -354,7 +354,12 @@ impl Conn<'_> {
                     };
                     // A key watched twice keeps its first stamp: a change between the two
                     // still fails the transaction.
-                    if !self.session.watches.iter().any(|(d, k, _)| *d == db && *k == key) {
+                    if !self
+                        .session
+                        .watches
+                        .iter()
+                        .any(|(d, k, _)| *d == db && *k == key)
+                    {
                         self.session.watches.push((db, key, stamp));
                     }
                 }

@@ -54,6 +54,21 @@ impl Encoder<'_> {
                     self.reply(v);
                 }
             }
+            Response::Pairs(pairs) if self.resp3 => {
+                self.int(b'*', pairs.len() as i64);
+                for (a, b) in pairs {
+                    self.out.put_slice(b"*2\r\n");
+                    self.reply(a);
+                    self.reply(b);
+                }
+            }
+            Response::Pairs(pairs) => {
+                self.int(b'*', 2 * pairs.len() as i64);
+                for (a, b) in pairs {
+                    self.reply(a);
+                    self.reply(b);
+                }
+            }
             Response::Double(d) => {
                 let text = format_double(d);
                 if self.resp3 {
@@ -199,5 +214,8 @@ mod tests {
         assert_eq!(wire(Response::NilArray, 3), "_\r\n");
         assert_eq!(wire(Response::Verbatim("hi".into()), 3), "=6\r\ntxt:hi\r\n");
         assert_eq!(wire(Response::Bool(true), 3), "#t\r\n");
+        let pairs = || Response::Pairs(vec![(Response::bulk("m"), Response::Double(1.5))]);
+        assert_eq!(wire(pairs(), 2), "*2\r\n$1\r\nm\r\n$3\r\n1.5\r\n");
+        assert_eq!(wire(pairs(), 3), "*1\r\n*2\r\n$1\r\nm\r\n,1.5\r\n");
     }
 }

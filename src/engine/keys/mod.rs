@@ -248,5 +248,4 @@ mod tests {
         assert!(b < expiry_upper_bound(10));
         assert!(c > expiry_upper_bound(10));
     }
-
 }
