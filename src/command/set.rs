@@ -57,16 +57,42 @@ pub enum Command {
 /// A read of sets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Query {
-    IsMember { db: Db, key: Bytes, member: Bytes },
-    MIsMember { db: Db, key: Bytes, members: Vec<Bytes> },
-    Members { db: Db, key: Bytes },
-    Card { db: Db, key: Bytes },
+    IsMember {
+        db: Db,
+        key: Bytes,
+        member: Bytes,
+    },
+    MIsMember {
+        db: Db,
+        key: Bytes,
+        members: Vec<Bytes>,
+    },
+    Members {
+        db: Db,
+        key: Bytes,
+    },
+    Card {
+        db: Db,
+        key: Bytes,
+    },
     /// `SRANDMEMBER key [count]`; a negative count may repeat members.
-    RandMember { db: Db, key: Bytes, count: Option<i64> },
+    RandMember {
+        db: Db,
+        key: Bytes,
+        count: Option<i64>,
+    },
     /// `SINTER`/`SUNION`/`SDIFF key [key ...]`.
-    Combine { db: Db, op: Combine, keys: Vec<Bytes> },
+    Combine {
+        db: Db,
+        op: Combine,
+        keys: Vec<Bytes>,
+    },
     /// `SINTERCARD numkeys key [key ...] [LIMIT limit]` (0: no limit).
-    InterCard { db: Db, keys: Vec<Bytes>, limit: u64 },
+    InterCard {
+        db: Db,
+        keys: Vec<Bytes>,
+        limit: u64,
+    },
     /// `SSCAN key cursor [MATCH pattern] [COUNT count]`.
     Scan {
         db: Db,

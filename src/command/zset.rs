@@ -25,9 +25,18 @@ pub enum LexBound {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Range {
     /// By rank, inclusive, negative counting from the end.
-    Rank { start: i64, stop: i64 },
-    Score { min: ScoreBound, max: ScoreBound },
-    Lex { min: LexBound, max: LexBound },
+    Rank {
+        start: i64,
+        stop: i64,
+    },
+    Score {
+        min: ScoreBound,
+        max: ScoreBound,
+    },
+    Lex {
+        min: LexBound,
+        max: LexBound,
+    },
 }
 
 /// A range read or stored by `ZRANGE` and friends: in reverse (`REV`: `min`/`max` are given
@@ -129,7 +138,11 @@ pub enum Command {
     },
     /// `BZPOPMIN`/`BZPOPMAX` attempt: one member from the first non-empty key; replies
     /// `[key, member, score]` or a nil array.
-    PopFirst { db: Db, keys: Vec<Bytes>, side: Side },
+    PopFirst {
+        db: Db,
+        keys: Vec<Bytes>,
+        side: Side,
+    },
     /// `ZUNIONSTORE`/`ZINTERSTORE`/`ZDIFFSTORE destination ...`: replies with the stored size.
     Store { db: Db, dst: Bytes, inputs: Inputs },
     /// `ZRANGESTORE dst src ...`: replies with the stored size.
@@ -144,11 +157,26 @@ pub enum Command {
 /// A read of sorted sets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Query {
-    Score { db: Db, key: Bytes, member: Bytes },
-    MScore { db: Db, key: Bytes, members: Vec<Bytes> },
-    Card { db: Db, key: Bytes },
+    Score {
+        db: Db,
+        key: Bytes,
+        member: Bytes,
+    },
+    MScore {
+        db: Db,
+        key: Bytes,
+        members: Vec<Bytes>,
+    },
+    Card {
+        db: Db,
+        key: Bytes,
+    },
     /// `ZCOUNT` (a score range) and `ZLEXCOUNT` (a lex range).
-    Count { db: Db, key: Bytes, range: Range },
+    Count {
+        db: Db,
+        key: Bytes,
+        range: Range,
+    },
     /// `ZRANK`/`ZREVRANK`.
     Rank {
         db: Db,
@@ -177,7 +205,11 @@ pub enum Query {
         with_scores: bool,
     },
     /// `ZINTERCARD numkeys key [key ...] [LIMIT limit]` (0: no limit).
-    InterCard { db: Db, keys: Vec<Bytes>, limit: u64 },
+    InterCard {
+        db: Db,
+        keys: Vec<Bytes>,
+        limit: u64,
+    },
     /// `ZSCAN key cursor [MATCH pattern] [COUNT count]`.
     Scan {
         db: Db,

@@ -19,7 +19,7 @@ use fjall::Keyspace;
 use serde::{Deserialize, Serialize};
 
 use super::{keys, ApplyContext, ApplyFailure, Engine, Txn};
-use crate::command::{node, Command, Db, Response};
+use crate::command::{node, Command, CommandError, Db, Response};
 
 /// Most blocked clients one entry serves, so that chains of BLMOVEs stay bounded.
 const MAX_SERVED_PER_ENTRY: usize = 100_000;
@@ -227,7 +227,9 @@ impl Engine {
                 };
                 let r = self.apply(txn, &rec.attempt, &ctx)?;
                 let changed = txn.take_changed();
-                if r.is_nil() {
+                // A key that now holds another type (an RPUSH where BZPOPMIN waits) keeps its
+                // client waiting, as in Redis: only the first attempt reports WRONGTYPE.
+                if r.is_nil() || r == Response::Error(CommandError::WrongType) {
                     // Nothing for it after all (another key of its list came first): it keeps
                     // its place, and nobody behind it can be served from this key either.
                     break;

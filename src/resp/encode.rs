@@ -10,6 +10,7 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::command::Response;
+use crate::engine::float::format_double;
 
 /// Appends one reply in the client's protocol version.
 pub fn encode(out: &mut BytesMut, resp: Response, proto: u8) {
@@ -125,34 +126,6 @@ impl Encoder<'_> {
     }
 }
 
-/// Formats a double as Redis does in replies (scores, RESP3 doubles): `%.17g`'s shape (plain
-/// digits from 1e-4 up to 1e17, an exponent of at least two digits beyond), with the shortest
-/// digits that read back as the same double, as Redis 7.2 prints them (7.0 printed 17
-/// significant digits: `0.1` as `0.10000000000000001`).
-pub fn format_double(d: f64) -> String {
-    if d.is_nan() {
-        return "nan".into();
-    }
-    if d.is_infinite() {
-        return if d > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    if d == 0.0 {
-        return if d.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits: `d.ddde±x`.
-    let sci = format!("{d:e}");
-    let Some((mantissa, exp)) = sci.split_once('e') else {
-        return sci;
-    };
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if (-4..17).contains(&exp) {
-        d.to_string()
-    } else {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exp.abs())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,30 +135,6 @@ mod tests {
         let mut out = BytesMut::new();
         encode(&mut out, r, proto);
         String::from_utf8_lossy(&out).into_owned()
-    }
-
-    #[test]
-    fn doubles_format_like_redis() {
-        for (d, want) in [
-            (3.0, "3"),
-            (1.5, "1.5"),
-            (-2.25, "-2.25"),
-            (0.5, "0.5"),
-            (1000.0, "1000"),
-            (12345678.0, "12345678"),
-            (1e20, "1e+20"),
-            (1e-20, "1e-20"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1.5e300, "1.5e+300"),
-            (f64::INFINITY, "inf"),
-            (f64::NEG_INFINITY, "-inf"),
-            (0.1, "0.1"),
-            (1e16, "10000000000000000"),
-            (1e17, "1e+17"),
-        ] {
-            assert_eq!(format_double(d), want, "{d}");
-        }
     }
 
     #[test]

@@ -88,12 +88,24 @@ mod tests {
 
     #[test]
     fn scores_sort_numerically() {
-        let scores = [f64::NEG_INFINITY, -1e300, -2.5, -0.0, 0.0, 1e-300, 3.0, f64::INFINITY];
+        let scores = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -0.0,
+            0.0,
+            1e-300,
+            3.0,
+            f64::INFINITY,
+        ];
         for w in scores.windows(2) {
             assert!(ordered_f64(w[0]) <= ordered_f64(w[1]), "{} {}", w[0], w[1]);
         }
         for s in scores {
-            assert_eq!(unordered_f64(ordered_f64(s)), if s == 0.0 { 0.0 } else { s });
+            assert_eq!(
+                unordered_f64(ordered_f64(s)),
+                if s == 0.0 { 0.0 } else { s }
+            );
         }
         assert_eq!(ordered_f64(-0.0), ordered_f64(0.0));
     }
