@@ -21,6 +21,7 @@ from .conftest import Workload, first_acked_write, verify_everywhere
 pytestmark = pytest.mark.trident_only
 
 ROUNDS = int(os.environ.get("TRIDENT_FAILOVER_ROUNDS", "5"))
+RESUME_ROUNDS = int(os.environ.get("TRIDENT_RESUME_ROUNDS", "20"))
 LIMIT = float(os.environ.get("TRIDENT_FAILOVER_LIMIT", "2.0"))
 
 
@@ -85,6 +86,58 @@ def test_kill_leader_during_writes_five_rounds(make_cluster):
     assert not slow, (f"failover must take < {LIMIT}s (kill -> first acknowledged write through a "
                       f"survivor); slow rounds (round, killed, seconds, via, new leader): {slow}; "
                       f"all: {rounds}")
+
+
+def first_ack_after(workload, node, t0):
+    """When the first write sent after t0 by a writer on `node` was acknowledged (None: none)."""
+    acks = [a for w in workload.writers if w.node.id == node.id
+            for (sent, a) in list(w.ack_log) if sent >= t0]
+    return min(acks) if acks else None
+
+
+@pytest.mark.timeout(600)
+def test_every_survivor_acknowledges_again_within_2s_of_a_kill(make_cluster):
+    """The clients' view of a failover, as the issue measured it: a cluster formed with --join,
+    two writers on every node (1 s socket timeouts), kill -9 of the leader, and the time until
+    the writers on *each* surviving node have a write acknowledged again (the slower survivor
+    counts). Twenty rounds; every one within the limit."""
+    c = make_cluster(3, how="join")
+    wl = Workload(list(c.nodes.values()), per_node=2, socket_timeout=1.0).start()
+    rounds = []  # (round, killed id, seconds until every survivor's writers were acknowledged)
+    try:
+        for rnd in range(1, RESUME_ROUNDS + 1):
+            leader = c.wait_stable()
+            assert_progress(wl, list(c.nodes.values()), 5.0, f"before round {rnd}'s kill")
+            time.sleep(0.5)
+            survivors = [n for n in c.nodes.values() if n.id != leader.id]
+            t0 = leader.kill()
+            deadline = t0 + 15.0
+            resumed = {}
+            while time.monotonic() < deadline and len(resumed) < len(survivors):
+                for n in survivors:
+                    if n.id not in resumed:
+                        at = first_ack_after(wl, n, t0)
+                        if at is not None:
+                            resumed[n.id] = at - t0
+                time.sleep(0.02)
+            assert len(resumed) == len(survivors), (
+                f"round {rnd}: writers on {[n.id for n in survivors if n.id not in resumed]} got "
+                f"nothing acknowledged within 15 s of killing leader {leader.id}; {wl.summary()}")
+            slowest = max(resumed.values())
+            rounds.append((rnd, leader.id, slowest))
+            print(f"round {rnd}: killed leader {leader.id}; every survivor acknowledged again "
+                  f"after {slowest * 1000:.0f} ms ({resumed})")
+            leader.start()
+            c.wait_caught_up()
+    finally:
+        wl.stop()
+    times = [r[2] for r in rounds]
+    print(f"resume after kill: median {statistics.median(times) * 1000:.0f} ms, "
+          f"max {max(times) * 1000:.0f} ms over {len(times)} rounds")
+    assert not wl.unexpected(), f"replies outside the contract: {wl.unexpected()[:20]}"
+    verify_everywhere(c, wl.acked_sets(), wl.unknown_sets(), wl.counters())
+    slow = [r for r in rounds if r[2] >= LIMIT]
+    assert not slow, f"rounds over {LIMIT}s (round, killed, seconds): {slow}; all: {rounds}"
 
 
 @pytest.mark.timeout(180)
