@@ -62,6 +62,9 @@ pub enum NodeError {
     /// A read could not be confirmed as up to date; nothing was changed.
     #[error("{0}")]
     Unavailable(String),
+    /// No cluster member has this id.
+    #[error("no member {0}")]
+    UnknownMember(u64),
     /// The state machine stopped (a storage failure): this node takes no more writes.
     #[error("the state machine stopped: {0}")]
     Stopped(String),

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::raft_types::{NodeId, NodeInfo};
 use super::rpc::{Reply, Request};
 use super::{writer, Node};
+use crate::command::{CommandError, NodeError};
 use crate::config::ClusterConfig;
 
 pub fn raft_config(c: &ClusterConfig) -> anyhow::Result<openraft::Config> {
@@ -137,11 +138,11 @@ impl Node {
             }
             Request::Join { id, info } => match self.add_member(id, info).await {
                 Ok(()) => Reply::Ack,
-                Err(e) => Reply::Failed(e),
+                Err(e) => Reply::Failed(e.to_string()),
             },
             Request::Remove { id } => match self.remove_member(id).await {
                 Ok(()) => Reply::Ack,
-                Err(e) => Reply::Failed(e),
+                Err(e) => Reply::Refused(e),
             },
             _ => Reply::Failed("unexpected request".into()),
         }
@@ -149,7 +150,11 @@ impl Node {
 
     /// Adds a node as a learner and, once it has caught up, as a voter (on the leader; other
     /// members pass the request on).
-    pub async fn add_member(self: &Arc<Self>, id: NodeId, info: NodeInfo) -> Result<(), String> {
+    pub async fn add_member(
+        self: &Arc<Self>,
+        id: NodeId,
+        info: NodeInfo,
+    ) -> Result<(), CommandError> {
         if !self.is_leader() {
             return self.ask_leader(Request::Join { id, info }).await;
         }
@@ -167,22 +172,22 @@ impl Node {
             // is expected, so it is caught up from scratch (log or snapshot).
             return match self.raft.trigger().allow_next_revert(&id, true).await {
                 Ok(_) => Ok(()),
-                Err(e) => Err(format!("ERR rejoining node {id}: {e}")),
+                Err(e) => Err(writer::unavailable(format!("rejoining node {id}: {e}"))),
             };
         }
         self.raft
             .add_learner(id, info, true)
             .await
-            .map_err(|e| format!("ERR adding node {id}: {e}"))?;
+            .map_err(|e| writer::unavailable(format!("adding node {id}: {e}")))?;
         self.raft
             .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
             .await
-            .map_err(|e| format!("ERR promoting node {id}: {e}"))?;
+            .map_err(|e| writer::unavailable(format!("promoting node {id}: {e}")))?;
         Ok(())
     }
 
     /// Removes a node from the cluster (CLUSTER FORGET).
-    pub async fn remove_member(self: &Arc<Self>, id: NodeId) -> Result<(), String> {
+    pub async fn remove_member(self: &Arc<Self>, id: NodeId) -> Result<(), CommandError> {
         if !self.is_leader() {
             return self.ask_leader(Request::Remove { id }).await;
         }
@@ -193,7 +198,7 @@ impl Node {
             .membership_config
             .clone();
         if m.membership().get_node(&id).is_none() {
-            return Err("ERR Unknown node".into());
+            return Err(NodeError::UnknownMember(id).into());
         }
         let change = if m.membership().voter_ids().any(|v| v == id) {
             ChangeMembers::RemoveVoters(BTreeSet::from([id]))
@@ -203,21 +208,22 @@ impl Node {
         self.raft
             .change_membership(change, false)
             .await
-            .map_err(|e| format!("ERR removing node {id}: {e}"))?;
+            .map_err(|e| writer::unavailable(format!("removing node {id}: {e}")))?;
         Ok(())
     }
 
-    async fn ask_leader(&self, req: Request) -> Result<(), String> {
+    async fn ask_leader(&self, req: Request) -> Result<(), CommandError> {
         let peer = match self.find_leader(Duration::from_secs(2)).await {
             super::Leader::Peer(p) => p,
-            super::Leader::Me => return Err("TRYAGAIN leadership moved here; retry".into()),
-            super::Leader::Unknown => return Err(writer::cluster_down().to_string()),
+            super::Leader::Me => return Err(writer::unavailable("leadership moved here; retry")),
+            super::Leader::Unknown => return Err(writer::cluster_down()),
         };
         match peer.call(&req, Some(Duration::from_secs(300))).await {
             Ok(Reply::Ack) => Ok(()),
-            Ok(Reply::Failed(e)) => Err(e),
-            Ok(_) => Err("ERR unexpected reply from the leader".into()),
-            Err(e) => Err(writer::try_again(e).to_string()),
+            Ok(Reply::Refused(e)) => Err(e),
+            Ok(Reply::Failed(e)) => Err(writer::unavailable(e)),
+            Ok(_) => Err(writer::unavailable("unexpected reply from the leader")),
+            Err(e) => Err(writer::try_again(e)),
         }
     }
 

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use super::raft_types::{NodeId, NodeInfo, SnapshotMeta, TypeConfig, Vote};
 use super::state_machine::SnapshotData;
 use super::Node;
-use crate::command::{Command, Db, Response};
+use crate::command::{Command, CommandError, Db, Response};
 use crate::engine::snapshot::Record;
 
 /// Largest frame accepted from a peer: a batch of entries or a snapshot chunk.
@@ -72,8 +72,10 @@ pub enum Reply {
     Responses(Vec<Vec<Response>>),
     Response(Response),
     Index(u64),
-    /// Refused: the text is a RESP error (`TRYAGAIN ...`, `CLUSTERDOWN ...`, `ERR ...`).
+    /// Refused, with the reason as text (for logs and for peers that only pass it on).
     Failed(String),
+    /// Refused, with a reason the asking node's clients are told in their own protocol.
+    Refused(CommandError),
 }
 
 pub async fn write_frame<W: tokio::io::AsyncWrite + Unpin>(
@@ -215,15 +217,15 @@ async fn serve_conn(node: Arc<Node>, stream: TcpStream, conn_no: u64) -> io::Res
                         spool = Some((f, path));
                         send(id, Reply::Ack, &tx);
                     }
-                    Err(e) => send(id, Reply::Failed(format!("ERR {e}")), &tx),
+                    Err(e) => send(id, Reply::Failed(e.to_string()), &tx),
                 }
             }
             Request::SnapshotChunk(records) => match spool.as_mut() {
                 Some((f, _)) => match write_chunk(f, &records) {
                     Ok(()) => send(id, Reply::Ack, &tx),
-                    Err(e) => send(id, Reply::Failed(format!("ERR {e}")), &tx),
+                    Err(e) => send(id, Reply::Failed(e.to_string()), &tx),
                 },
-                None => send(id, Reply::Failed("ERR no snapshot started".into()), &tx),
+                None => send(id, Reply::Failed("no snapshot started".into()), &tx),
             },
             Request::SnapshotEnd { vote, meta } => {
                 let reply = match spool.take() {

@@ -42,6 +42,7 @@ fn node_text(e: &NodeError) -> String {
             format!("TRYAGAIN {why}; the write may or may not have been applied")
         }
         NodeError::Unavailable(why) => format!("TRYAGAIN {why}"),
+        NodeError::UnknownMember(id) => format!("ERR Unknown node {id:040x}"),
         NodeError::Stopped(why) => format!("CLUSTERDOWN this node stopped applying writes: {why}"),
     }
 }

@@ -74,7 +74,7 @@ fn cluster(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
                     }
                     match node.remove_member(id).await {
                         Ok(()) => Response::Ok,
-                        Err(e) => Response::error(e),
+                        Err(e) => Response::Error(e),
                     }
                 })
             })))
