@@ -335,6 +335,31 @@ fn string_at(txn: &Txn<'_>, db: Db, key: &[u8], now: i64) -> Result<Option<Bytes
     }
 }
 
+/// `GET` straight from the store (see [`super::Engine::query`]); the same answers as the
+/// transaction-based read below.
+pub(super) fn get(
+    engine: &super::Engine,
+    db: Db,
+    key: &[u8],
+    now: i64,
+) -> Result<Response, CommandError> {
+    if key.len() > super::keys::MAX_KEY_LEN {
+        return Err(CommandError::KeyTooLong(super::keys::MAX_KEY_LEN));
+    }
+    let Some(raw) = engine.meta().get(super::keys::key_record(db, key))? else {
+        return Ok(Response::Nil);
+    };
+    let h = Header::decode(&raw).ok_or_else(super::corrupt)?;
+    if h.is_expired(now) {
+        engine.saw_expired(db, key);
+        return Ok(Response::Nil);
+    }
+    match h.value {
+        Value::String(v) => Ok(Response::Bulk(v)),
+        _ => Err(CommandError::WrongType),
+    }
+}
+
 pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, CommandError> {
     match q {
         Query::Get { db, key } => Ok(Response::bulk_or_nil(string_at(txn, *db, key, now)?)),

@@ -174,11 +174,32 @@ impl<'a> Txn<'a> {
     /// The live header of a key, for a reader: a key past its deadline reads as absent (and a
     /// query reports it for deletion through the log).
     pub fn live(&self, db: Db, key: &[u8], now_ms: i64) -> Result<Option<Header>, CommandError> {
-        let (raw, live) = self.header(db, key, now_ms)?;
-        if self.reading && raw.is_some() && live.is_none() {
-            self.engine.saw_expired(db, key);
+        let raw = if self.reading {
+            // A reader looks each key up once: no cache, no copy.
+            self.read_committed_header(db, key)?
+        } else {
+            self.raw_header(db, key)?
+        };
+        match raw {
+            Some(h) if h.is_expired(now_ms) => {
+                if self.reading {
+                    self.engine.saw_expired(db, key);
+                }
+                Ok(None)
+            }
+            live => Ok(live),
         }
-        Ok(live)
+    }
+
+    /// The committed header of a key, read from the source without the batch's cache.
+    fn read_committed_header(&self, db: Db, key: &[u8]) -> Result<Option<Header>, CommandError> {
+        if key.len() > keys::MAX_KEY_LEN {
+            return Err(CommandError::KeyTooLong(keys::MAX_KEY_LEN));
+        }
+        match self.src().get(Space::Meta, &keys::key_record(db, key))? {
+            None => Ok(None),
+            Some(raw) => Ok(Some(Header::decode(&raw).ok_or_else(corrupt)?)),
+        }
     }
 
     /// [`Txn::header`] for a caller that replaces the value without reading it (SET, MSET): the
@@ -209,14 +230,10 @@ impl<'a> Txn<'a> {
         if key.len() > keys::MAX_KEY_LEN {
             return Err(CommandError::KeyTooLong(keys::MAX_KEY_LEN));
         }
-        let record = keys::key_record(db, key);
         if self.reading {
-            let h = match self.src().get(Space::Meta, &record)? {
-                None => None,
-                Some(raw) => Some(Header::decode(&raw).ok_or_else(corrupt)?),
-            };
-            return Ok(view(&h));
+            return Ok(view(&self.read_committed_header(db, key)?));
         }
+        let record = keys::key_record(db, key);
         if let Some((h, _)) = self.headers.borrow().get(&record) {
             return Ok(view(h));
         }
