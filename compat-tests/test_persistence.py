@@ -1,8 +1,10 @@
 """Durability across restarts: graceful stop (SIGTERM) and kill -9."""
 
+import subprocess
 import threading
 import time
 
+import pytest
 import redis
 
 
@@ -203,3 +205,33 @@ def test_memory_mode_serves_and_persists_nothing(make_server):
     r = srv.client()
     assert r.dbsize() == 0
     r.close()
+
+
+@pytest.mark.trident_only
+def test_a_data_directory_of_an_earlier_format_is_refused_with_a_reason(tmp_path):
+    """A directory an earlier release wrote (it holds a store but no FORMAT record) must not be
+    misread: the server refuses to start and says why."""
+    from conftest import trident_bin
+    (tmp_path / "state").mkdir()
+    (tmp_path / "raft").mkdir()
+    p = subprocess.run(
+        [trident_bin(), "serve", "--data-dir", str(tmp_path), "--resp-addr", "127.0.0.1:0",
+         "--admin-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0"],
+        capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    out = (p.stdout + p.stderr).decode(errors="replace")
+    assert p.returncode != 0, out
+    assert "format 1" in out and "earlier trident release" in out, out
+    # An empty directory is a new store: it starts and records its format.
+    fresh = tmp_path / "fresh"
+    proc = subprocess.Popen(
+        [trident_bin(), "serve", "--data-dir", str(fresh), "--resp-addr", "127.0.0.1:0",
+         "--admin-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not (fresh / "FORMAT").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (fresh / "FORMAT").read_text().startswith("trident-data-format ")
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)

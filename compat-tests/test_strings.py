@@ -324,3 +324,25 @@ def test_pipelined_sets_and_gets(r):
             p.get(f"key:{i}")
         assert p.execute() == [str(i) for i in range(1000)]
     assert r.dbsize() == 1000
+
+
+def test_differences_from_redis_found_by_the_seam_issue(srv, r):
+    """Each of these once differed from redis-server 7.0."""
+    r.set("k", "hello")
+    # A negative end that is still negative after counting from the end reads as the first byte.
+    assert r.getrange("k", 0, -6) == "h"
+    assert r.getrange("k", 0, -100) == "h"
+    assert r.getrange("k", -1, -5) == ""
+    # INCRBYFLOAT computes in long double and prints as %.17Lf trimmed.
+    r.set("f", "9223372036854775806")
+    r.set("g", "0.1")
+    with srv.raw() as c:
+        assert c.call("INCRBYFLOAT", "f", "1.5") == b"9223372036854775807.5"
+        assert c.call("INCRBYFLOAT", "g", "0.2") == b"0.3"
+    # The key's type is checked before the increment.
+    r.rpush("l", "x")
+    assert err(r, "INCRBYFLOAT", "l", "abc").startswith("WRONGTYPE")
+    # DECRBY past the range is an overflow, as Redis words it.
+    r.set("n", "-9223372036854775808")
+    assert err(r, "DECRBY", "n", "1") == OVERFLOW
+    assert err(r, "DECRBY", "n", "-9223372036854775808") == "decrement would overflow"
