@@ -280,3 +280,27 @@ def test_blpop_redis_py_threads(srv, r):
         t.join(timeout=15)
         assert not t.is_alive()
     assert sorted(results) == [("job", "1"), ("job", "2"), ("job", "3"), ("job", "4")]
+
+
+def test_brpoplpush_served_with_wrong_destination_type_gets_wrongtype(r, conns):
+    # Redis re-runs the served command: a destination of another type is the client's error,
+    # and the element stays in the source list.
+    c = conns()
+    r.set("target", "nolist")
+    c.send("BRPOPLPUSH", "src", "target", "0")
+    wait_blocked(r, 1)
+    r.rpush("src", "foo")
+    assert c.read() == Err(WRONGTYPE)
+    assert r.lrange("src", 0, -1) == ["foo"]
+    assert blocked_clients(r) == 0
+
+
+def test_waited_key_of_another_type_keeps_the_client_waiting(r, conns):
+    c = conns()
+    c.send("BLPOP", "k", "0")
+    wait_blocked(r, 1)
+    r.set("k", "string now")
+    assert nothing_pending(c)
+    r.delete("k")
+    r.rpush("k", "x")
+    assert c.read() == [b"k", b"x"]

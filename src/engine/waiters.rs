@@ -228,8 +228,12 @@ impl Engine {
                 let r = self.apply(txn, &rec.attempt, &ctx)?;
                 let changed = txn.take_changed();
                 // A key that now holds another type (an RPUSH where BZPOPMIN waits) keeps its
-                // client waiting, as in Redis: only the first attempt reports WRONGTYPE.
-                if r.is_nil() || r == Response::Error(CommandError::WrongType) {
+                // client waiting, as in Redis: only the first attempt reports WRONGTYPE. A
+                // WRONGTYPE from elsewhere (the destination of a BLMOVE) is the client's reply,
+                // as Redis answers a served BRPOPLPUSH whose target is not a list.
+                let wrong_source = r == Response::Error(CommandError::WrongType)
+                    && !holds_awaited_type(txn, &key, &rec.attempt, now_ms);
+                if r.is_nil() || wrong_source {
                     // Nothing for it after all (another key of its list came first): it keeps
                     // its place, and nobody behind it can be served from this key either.
                     break;
@@ -247,6 +251,28 @@ impl Engine {
         }
         Ok(seq)
     }
+}
+
+/// Whether `key` holds the type the blocked `attempt` pops from (a list for BLPOP and BLMOVE,
+/// a sorted set for BZPOPMIN).
+fn holds_awaited_type(txn: &Txn<'_>, key: &(Db, Bytes), attempt: &Command, now_ms: i64) -> bool {
+    use super::header::Value;
+    matches!(
+        (attempt, txn.live(key.0, &key.1, now_ms)),
+        (
+            Command::List(_),
+            Ok(Some(super::header::Header {
+                value: Value::List(_),
+                ..
+            }))
+        ) | (
+            Command::ZSet(_),
+            Ok(Some(super::header::Header {
+                value: Value::ZSet(_),
+                ..
+            }))
+        )
+    )
 }
 
 /// A newer term begins: every client blocked under an older leader is dropped, so that a push
