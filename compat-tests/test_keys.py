@@ -342,3 +342,84 @@ def test_expire_xx_combines_with_gt_and_lt(r):
     assert r.execute_command("EXPIRE", "plain", "200", "LT", "XX") == 0
     assert r.execute_command("EXPIRE", "plain", "200", "GT", "XX") == 0
     assert r.ttl("plain") == -1
+
+
+def test_move(srv, r):
+    r.set("mykey", "v")
+    r.expire("mykey", 100)
+    assert r.execute_command("MOVE", "mykey", "10") == 1
+    assert r.exists("mykey") == 0
+    r10 = srv.client(protocol=2, db=10)
+    assert r10.get("mykey") == "v"
+    assert 0 < r10.ttl("mykey") <= 100
+    r10.set("other", "x")
+    r10.close()
+    r.set("other", "y")
+    assert r.execute_command("MOVE", "other", "10") == 0  # the target has it
+    assert r.get("other") == "y"
+    assert r.execute_command("MOVE", "missing", "10") == 0
+    assert err(r, "MOVE", "other", "0") == "source and destination objects are the same"
+    assert err(r, "MOVE", "other", "notanumber") == NOT_INT
+    assert err(r, "MOVE", "other", "16") == "DB index is out of range"
+
+
+def test_move_list_keeps_elements(r):
+    r.rpush("l", "a", "b", "c")
+    assert r.execute_command("MOVE", "l", "3") == 1
+    assert r.exists("l") == 0
+    assert r.execute_command("SWAPDB", "0", "3") is True
+    assert r.lrange("l", 0, -1) == ["a", "b", "c"]
+
+
+def test_swapdb(r):
+    r.set("a", "in0")
+    r.rpush("l", "x")
+    assert r.execute_command("SWAPDB", "0", "1") is True
+    assert r.exists("a", "l") == 0
+    assert r.dbsize() == 0
+    assert r.execute_command("SWAPDB", "1", "0") is True
+    assert r.get("a") == "in0"
+    assert r.lrange("l", 0, -1) == ["x"]
+    assert r.execute_command("SWAPDB", "2", "2") is True
+    assert err(r, "SWAPDB", "x", "1") == "invalid first DB index"
+    assert err(r, "SWAPDB", "1", "x") == "invalid second DB index"
+    assert err(r, "SWAPDB", "0", "99") == "DB index is out of range"
+
+
+def test_swapdb_wakes_a_client_blocked_on_a_swapped_in_list(srv, r):
+    other = srv.client(protocol=2, db=1)
+    other.rpush("q", "from1")
+    waiter = srv.raw(timeout=10)
+    waiter.send("BLPOP", "q", "0")
+    wait_until(lambda: r.info("clients")["blocked_clients"] == 1, msg="blocked")
+    assert r.execute_command("SWAPDB", "0", "1") is True
+    assert waiter.read() == [b"q", b"from1"]
+    waiter.close()
+    other.close()
+
+
+def test_swapdb_touches_watched_keys(srv, r):
+    r.set("w", "1")
+    c = srv.client(protocol=2)
+    with c.pipeline() as p:
+        p.watch("w")
+        r.execute_command("SWAPDB", "0", "1")
+        p.multi()
+        p.ping()
+        with pytest.raises(redis.WatchError):
+            p.execute()
+    c.close()
+
+
+def test_debug_set_active_expire(r):
+    assert r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0") == "OK"
+    try:
+        r.psetex("k", 50, "v")
+        time.sleep(0.4)
+        # Not swept: the key is still counted, but reads see it gone (lazy expiry).
+        assert r.dbsize() == 1
+        assert r.exists("k") == 0
+    finally:
+        assert r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1") == "OK"
+    r.psetex("k2", 50, "v")
+    wait_until(lambda: r.dbsize() == 0, msg="swept")

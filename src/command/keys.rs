@@ -39,6 +39,10 @@ pub enum Command {
     FlushDb { db: Db },
     /// `FLUSHALL`.
     FlushAll,
+    /// `MOVE key db`: replies 1, or 0 when the key is missing or the target database has it.
+    Move { db: Db, key: Bytes, dst_db: Db },
+    /// `SWAPDB a b`: every key of one database becomes the other's.
+    SwapDb { a: Db, b: Db },
 }
 
 /// A read of keys whatever their type.
@@ -82,5 +86,12 @@ pub enum Query {
     Stamps {
         db: Db,
         keys: Vec<Bytes>,
+    },
+    /// `MEMORY USAGE key [SAMPLES n]`: the bytes the key's records take, estimated from `samples`
+    /// elements of a collection (0: all of them); nil when the key does not exist.
+    MemoryUsage {
+        db: Db,
+        key: Bytes,
+        samples: u64,
     },
 }

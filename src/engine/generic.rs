@@ -149,7 +149,88 @@ pub(super) fn apply(
             }
             Ok(Response::Ok)
         }
+        Command::Move { db, key, dst_db } => {
+            if db == dst_db {
+                return Err(CommandError::SameObject);
+            }
+            let (Some(raw), Some(live)) = txn.header(*db, key, now)? else {
+                return Ok(Response::Int(0));
+            };
+            let (dst_raw, dst_live) = txn.header(*dst_db, key, now)?;
+            if dst_live.is_some() {
+                return Ok(Response::Int(0));
+            }
+            // The elements stay where they are: only the key record changes database.
+            txn.detach(*db, key, &raw);
+            txn.put(*dst_db, key, dst_raw.as_ref(), live);
+            Ok(Response::Int(1))
+        }
+        Command::SwapDb { a, b } => {
+            if a != b {
+                let from_a = db_headers(txn, *a)?;
+                let from_b = db_headers(txn, *b)?;
+                for (key, h) in from_a.iter() {
+                    txn.detach(*a, key, h);
+                }
+                for (key, h) in from_b.iter() {
+                    txn.detach(*b, key, h);
+                }
+                for (key, h) in from_a {
+                    txn.put(*b, &key, None, h);
+                }
+                for (key, h) in from_b {
+                    txn.put(*a, &key, None, h);
+                }
+            }
+            Ok(Response::Ok)
+        }
     }
+}
+
+/// The bytes of a key's record plus its elements' records; beyond `samples` elements (0: no
+/// limit) the rest are assumed to be the size of those sampled, as Redis estimates it.
+fn memory_usage(txn: &Txn<'_>, key: &[u8], h: &Header, samples: u64) -> Result<u64, CommandError> {
+    let own = (keys::key_record(0, key).len() + h.encode().len()) as u64;
+    let Some((space, version)) = h.elements() else {
+        return Ok(own);
+    };
+    let (elements, records_per_element) = match &h.value {
+        Value::List(l) => (l.len().max(0) as u64, 1),
+        // A sorted set keeps a record by member and one by score.
+        Value::ZSet(c) => (c.len, 2),
+        Value::Hash(c) | Value::Set(c) => (c.len, 1),
+        Value::String(_) => (0, 1),
+    };
+    let records = elements * records_per_element;
+    let limit = if samples == 0 {
+        records
+    } else {
+        samples.min(records)
+    };
+    let prefix = keys::version_prefix(version);
+    let sampled = txn.scan(space, &ScanRange::prefix(&prefix, limit as usize))?;
+    let bytes: u64 = sampled
+        .iter()
+        .map(|(k, v)| (k.len() + v.len()) as u64)
+        .sum();
+    let n = sampled.len() as u64;
+    Ok(own + (bytes * records).checked_div(n).unwrap_or(0))
+}
+
+/// Every key record of a database (expired ones included: they move with the database).
+fn db_headers(txn: &mut Txn<'_>, db: Db) -> Result<Vec<(Bytes, Header)>, CommandError> {
+    let records = txn.meta_keys(&keys::db_prefix(db), usize::MAX)?;
+    let mut out = Vec::with_capacity(records.len());
+    for (k, v) in records {
+        let Some((_, _, key)) = keys::decode_key_record(&k) else {
+            continue;
+        };
+        out.push((
+            Bytes::copy_from_slice(key),
+            Header::decode(&v).ok_or_else(corrupt)?,
+        ));
+    }
+    Ok(out)
 }
 
 /// Copies every element of a hash, set or sorted set to a new version (COPY). Element keys
@@ -244,6 +325,12 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
                 key_type: *key_type,
             };
             super::scan::scan(txn, &args, now)
+        }
+        Query::MemoryUsage { db, key, samples } => {
+            let Some(h) = txn.live(*db, key, now)? else {
+                return Ok(Response::Nil);
+            };
+            Ok(Response::Int(memory_usage(txn, key, &h, *samples)? as i64))
         }
         Query::Stamps { db, keys } => {
             let mut out = Vec::with_capacity(keys.len());

@@ -122,6 +122,36 @@ fn copy(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     }))
 }
 
+/// `MOVE key db`
+fn move_(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    let dst_db = db_index(&a.next_bytes()?)?;
+    Ok(Action::write(Command::Move {
+        db: c.db,
+        key,
+        dst_db,
+    }))
+}
+
+/// `SWAPDB index1 index2`
+fn swapdb(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    let index = |raw: &[u8]| {
+        crate::engine::parse_i64(raw)
+            .ok_or_else(|| CommandError::Other("ERR invalid first DB index".into()))
+    };
+    let first = index(&a.next_bytes()?)?;
+    let second = crate::engine::parse_i64(&a.next_bytes()?)
+        .ok_or_else(|| CommandError::Other("ERR invalid second DB index".into()))?;
+    let range = 0..DATABASES as i64;
+    if !range.contains(&first) || !range.contains(&second) {
+        return Err(CommandError::Other("ERR DB index is out of range".into()));
+    }
+    Ok(Action::write(Command::SwapDb {
+        a: first as u8,
+        b: second as u8,
+    }))
+}
+
 /// `EXPIRE`, `PEXPIRE`, `EXPIREAT`, `PEXPIREAT key time [NX|XX|GT|LT]`. A time already past
 /// deletes the key, as in Redis.
 fn expire_with(
@@ -244,6 +274,8 @@ pub const COMMANDS: &[Spec] = specs!["generic";
     ("randomkey", 1, R, (0, 0, 0), "Returns a random key name from the database.", randomkey),
     ("rename", 3, WR, (1, 2, 1), "Renames a key and overwrites the destination.", rename),
     ("renamenx", 3, WF, (1, 2, 1), "Renames a key only when the target key name doesn't exist.", renamenx),
+    ("move", 3, WF, (1, 1, 1), "Moves a key to another database.", move_),
+    ("swapdb", 3, &["write", "fast"], (0, 0, 0), "Swaps two Redis databases.", swapdb),
     ("copy", -3, W, (1, 2, 1), "Copies the value of a key to a new key.", copy),
     ("expire", -3, WF, (1, 1, 1), "Sets the expiration time of a key in seconds.", expire),
     ("pexpire", -3, WF, (1, 1, 1), "Sets the expiration time of a key in milliseconds.", pexpire),
