@@ -475,3 +475,47 @@ def test_reset(srv):
         assert c.call("CLIENT", "GETNAME") is None
         assert c.call("GET", "in5") is None
         assert c.call("CLIENT", "ID") == cid
+
+
+def test_encoding_thresholds_are_accepted(r):
+    # Redis's encoding thresholds are accepted (and change nothing in trident); the old
+    # `ziplist` names and the `listpack` ones are one parameter.
+    assert r.config_set("hash-max-ziplist-entries", "2") is True
+    try:
+        assert r.config_get("hash-max-listpack-entries") == {"hash-max-listpack-entries": "2"}
+        assert r.config_get("hash-max-ziplist-entries") == {"hash-max-ziplist-entries": "2"}
+    finally:
+        r.config_set("hash-max-listpack-entries", "128")
+    assert r.config_get("hash-max-ziplist-entries") == {"hash-max-ziplist-entries": "128"}
+    for p, v in [("set-max-intset-entries", "512"), ("set-max-listpack-entries", "128"),
+                 ("set-max-listpack-value", "64"), ("zset-max-ziplist-entries", "128"),
+                 ("zset-max-listpack-value", "64"), ("hash-max-listpack-value", "64")]:
+        assert r.config_set(p, v) is True
+        assert r.config_get(p) == {p: v}
+    with pytest.raises(redis.ResponseError, match="integer"):
+        r.config_set("zset-max-listpack-entries", "many")
+
+
+def test_debug_log_sleep_and_function_flush(r):
+    assert r.execute_command("DEBUG", "LOG", "### a marker") == "OK"
+    t = time.monotonic()
+    assert r.execute_command("DEBUG", "SLEEP", "0.2") == "OK"
+    assert time.monotonic() - t >= 0.19
+    assert r.execute_command("DEBUG", "SLEEP", "0") == "OK"
+    r.set("k", "v")
+    assert r.execute_command("DEBUG", "RELOAD") == "OK"
+    assert r.get("k") == "v"
+    with pytest.raises(redis.ResponseError, match="unknown subcommand 'NOSUCH'. Try DEBUG HELP"):
+        r.execute_command("DEBUG", "NOSUCH")
+    assert r.execute_command("FUNCTION", "FLUSH") == "OK"
+    assert r.execute_command("FUNCTION", "FLUSH", "ASYNC") == "OK"
+    assert r.execute_command("FUNCTION", "LIST") == []
+
+
+def test_info_reports_maxmemory(r):
+    r.config_set("maxmemory", "100mb")
+    try:
+        assert r.info("memory")["maxmemory"] == 100 * 1024 * 1024
+    finally:
+        r.config_set("maxmemory", "0")
+    assert r.info("memory")["maxmemory"] == 0

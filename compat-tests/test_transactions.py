@@ -880,3 +880,62 @@ def test_concurrent_manual_watch_loop_counter(srv, proto):
     finally:
         for c in clients:
             c.close()
+
+
+def _oom(r, on):
+    r.config_set("maxmemory", "1" if on else "0")
+
+
+def test_maxmemory_refuses_writes_that_may_grow_data(srv, r):
+    admin = srv.client(protocol=2)
+    r.set("x", "value")
+    _oom(admin, True)
+    try:
+        with pytest.raises(redis.ResponseError, match="command not allowed when used memory"):
+            r.set("y", "1")
+        assert r.get("x") == "value"  # reads still work
+        assert r.delete("x") == 1  # and so do deletions
+    finally:
+        _oom(admin, False)
+    assert r.set("y", "1")
+    admin.close()
+
+
+def test_oom_while_queueing_aborts_exec(raw, srv, r):
+    admin = srv.client(protocol=2)
+    assert raw.call("MULTI") == Simple("OK")
+    assert raw.call("SET", "a", "1") == Simple("QUEUED")
+    _oom(admin, True)
+    try:
+        assert raw.call("LPUSH", "l", "v") == Err(
+            "OOM command not allowed when used memory > 'maxmemory'.")
+    finally:
+        _oom(admin, False)
+    assert raw.call("SET", "b", "2") == Simple("QUEUED")
+    assert raw.call("EXEC") == Err(
+        "EXECABORT Transaction discarded because of previous errors.")
+    assert r.exists("a", "b") == 0
+    admin.close()
+
+
+def test_exec_refused_when_oom_only_if_it_queued_writes(raw, srv, r):
+    admin = srv.client(protocol=2)
+    r.set("x", "value")
+    assert raw.call("MULTI") == Simple("OK")
+    raw.call("GET", "x")
+    raw.call("PING")
+    _oom(admin, True)
+    try:
+        assert raw.call("EXEC") == [b"value", Simple("PONG")]
+        _oom(admin, False)
+        assert raw.call("MULTI") == Simple("OK")
+        raw.call("SET", "x", "1")
+        _oom(admin, True)
+        assert raw.call("EXEC") == Err(
+            "EXECABORT Transaction discarded because of: "
+            "OOM command not allowed when used memory > 'maxmemory'.")
+    finally:
+        _oom(admin, False)
+    assert raw.call("PING") == Simple("PONG")  # no longer in MULTI
+    assert r.get("x") == "value"
+    admin.close()

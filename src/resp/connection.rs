@@ -203,6 +203,8 @@ impl Conn<'_> {
                 Some(self.wrong_arity_in(spec.name))
             } else if !self.session.authenticated && !spec.allowed_unauthenticated() {
                 Some(Response::error("NOAUTH Authentication required."))
+            } else if let Some(refused) = self.refuse_if_oom(spec) {
+                Some(refused)
             } else {
                 let ctx = Ctx {
                     db: self.session.db,
@@ -210,7 +212,14 @@ impl Conn<'_> {
                 match (spec.parse)(&mut Args::new(args), &ctx) {
                     Err(e) if queue => Some(self.enqueue(Queued::Refused(e))),
                     Err(e) => Some(e.into()),
-                    Ok(action) if queue => Some(self.enqueue(queued(action))),
+                    Ok(action) if queue => {
+                        if spec.flags.contains(&"denyoom") {
+                            if let Some(m) = self.session.multi.as_mut() {
+                                m.denyoom = true;
+                            }
+                        }
+                        Some(self.enqueue(queued(action)))
+                    }
                     Ok(action) => {
                         self.run_action(action, &mut pending, &mut replies, index, started)
                             .await?
@@ -271,6 +280,26 @@ impl Conn<'_> {
             // Queued above; never reaches here.
             Action::Write(_) | Action::WriteThen(..) => Response::error("ERR internal error"),
         }))
+    }
+
+    /// Over `maxmemory`, commands that may grow the data set are refused, as Redis's
+    /// `noeviction` policy does; inside MULTI the refusal aborts the transaction, and an EXEC
+    /// with such a command queued is itself refused.
+    fn refuse_if_oom(&mut self, spec: &cmd::Spec) -> Option<Response> {
+        let in_exec = spec.name == "exec" && self.session.multi.as_ref().is_some_and(|m| m.denyoom);
+        if !(spec.flags.contains(&"denyoom") || in_exec) || !self.server.over_maxmemory() {
+            return None;
+        }
+        let oom = "OOM command not allowed when used memory > 'maxmemory'.";
+        if in_exec {
+            self.session.multi = None;
+            self.session.watches.clear();
+            return Some(Response::error(format!(
+                "EXECABORT Transaction discarded because of: {oom}"
+            )));
+        }
+        self.refuse_queuing();
+        Some(Response::error(oom))
     }
 
     /// A command refused while a transaction is queued makes its EXEC abort, as in Redis.

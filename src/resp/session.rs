@@ -21,6 +21,8 @@ pub struct Server {
     pub clients: Clients,
     /// CONFIG GET/SET values, seeded from the configuration.
     pub config: RwLock<BTreeMap<String, String>>,
+    /// `maxmemory` in bytes (0: no limit), kept apart from `config` for the per-command check.
+    pub maxmemory: AtomicU64,
 }
 
 impl Server {
@@ -74,6 +76,19 @@ impl Server {
             ("busy-reply-threshold", "5000".into()),
             ("close-on-oom", "no".into()),
             ("enable-debug-command", "no".into()),
+            // Redis's encoding thresholds, accepted and ignored: trident keeps one
+            // representation per type whatever its size, so they change nothing here.
+            ("hash-max-listpack-entries", "128".into()),
+            ("hash-max-listpack-value", "64".into()),
+            ("hash-max-ziplist-entries", "128".into()),
+            ("hash-max-ziplist-value", "64".into()),
+            ("set-max-intset-entries", "512".into()),
+            ("set-max-listpack-entries", "128".into()),
+            ("set-max-listpack-value", "64".into()),
+            ("zset-max-listpack-entries", "128".into()),
+            ("zset-max-listpack-value", "64".into()),
+            ("zset-max-ziplist-entries", "128".into()),
+            ("zset-max-ziplist-value", "64".into()),
         ] {
             config.insert(k.to_string(), v);
         }
@@ -81,6 +96,30 @@ impl Server {
             node,
             clients: Clients::default(),
             config: RwLock::new(config),
+            maxmemory: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether the process uses more memory than `maxmemory` allows, in which case commands
+    /// that may grow the data set are refused (Redis's `noeviction` policy).
+    pub fn over_maxmemory(&self) -> bool {
+        let limit = self.maxmemory.load(Ordering::Relaxed);
+        limit > 0 && used_memory() > limit
+    }
+
+    /// The other name of a parameter Redis kept under its old name (`ziplist` for `listpack`):
+    /// setting one sets both.
+    pub fn config_alias(name: &str) -> Option<String> {
+        const ALIASED: [&str; 4] = ["hash-max-", "zset-max-", "list-max-", "set-max-"];
+        if !ALIASED.iter().any(|p| name.starts_with(p)) {
+            return None;
+        }
+        if name.contains("-ziplist-") {
+            Some(name.replace("-ziplist-", "-listpack-"))
+        } else if name.contains("-listpack-") && !name.starts_with("set-") {
+            Some(name.replace("-listpack-", "-ziplist-"))
+        } else {
+            None
         }
     }
 
@@ -92,6 +131,18 @@ impl Server {
             .cloned()
             .unwrap_or_default()
     }
+}
+
+/// The memory the process uses (resident set, from /proc), as INFO reports `used_memory`.
+pub fn used_memory() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
 }
 
 /// One connection's state as its own task sees it.
@@ -120,6 +171,8 @@ pub struct Multi {
     pub queued: Vec<Queued>,
     /// A command was refused while queuing (unknown, wrong arity): EXEC aborts.
     pub failed: bool,
+    /// A queued command may grow the data set: EXEC is refused while over `maxmemory`.
+    pub denyoom: bool,
 }
 
 /// One command queued in MULTI.

@@ -93,18 +93,6 @@ fn info(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
     )))
 }
 
-/// Resident memory from /proc, as Redis reports `used_memory_rss`.
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|p| p.parse::<u64>().ok())
-        })
-        .map_or(0, |pages| pages * 4096)
-}
-
 fn human(bytes: u64) -> String {
     let b = bytes as f64;
     if b >= 1024.0 * 1024.0 * 1024.0 {
@@ -228,7 +216,7 @@ fn info_text(_: &Session, server: &Server, sections: &[String]) -> String {
         );
     }
     if want("memory") {
-        let rss = rss_bytes();
+        let rss = crate::resp::session::used_memory();
         section(
             "Memory",
             vec![
@@ -236,7 +224,10 @@ fn info_text(_: &Session, server: &Server, sections: &[String]) -> String {
                 ("used_memory_human", human(rss)),
                 ("used_memory_rss", rss.to_string()),
                 ("used_memory_rss_human", human(rss)),
-                ("maxmemory", "0".into()),
+                (
+                    "maxmemory",
+                    server.maxmemory.load(Ordering::Relaxed).to_string(),
+                ),
                 ("maxmemory_human", "0B".into()),
                 ("maxmemory_policy", "noeviction".into()),
                 ("mem_allocator", "libc".into()),
@@ -375,6 +366,15 @@ fn config(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
                             "no" => Fsync::Never,
                             _ => Fsync::Everysec,
                         });
+                    }
+                    if k == "maxmemory" {
+                        let bytes = parse_memory(&v.to_ascii_lowercase()).unwrap_or(0);
+                        server
+                            .maxmemory
+                            .store(bytes.max(0) as u64, Ordering::Relaxed);
+                    }
+                    if let Some(alias) = Server::config_alias(&k) {
+                        config.insert(alias, v.clone());
                     }
                     config.insert(k, v);
                 }
@@ -531,6 +531,118 @@ fn shutdown(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
     )))
 }
 
+/// `DEBUG LOG msg|SLEEP secs|SET-ACTIVE-EXPIRE 0|1|RELOAD|HELP`: the subcommands with a
+/// truthful answer here. Encoding internals (OBJECT, QUICKLIST-PACKED-THRESHOLD, ...) have none:
+/// trident has one representation per type.
+fn debug(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    let sub = a.next_bytes()?;
+    let name = String::from_utf8_lossy(&sub).to_ascii_lowercase();
+    let arity = |ok: bool| {
+        if ok {
+            Ok(())
+        } else {
+            Err(wrong_arity(&format!("debug|{name}")))
+        }
+    };
+    match name.as_str() {
+        "log" => {
+            arity(a.remaining() == 1)?;
+            let msg = a.next_string()?;
+            tracing::info!(target: "debug_log", "DEBUG LOG: {msg}");
+            Ok(Action::Reply(Response::Ok))
+        }
+        "sleep" => {
+            arity(a.remaining() == 1)?;
+            let secs = crate::engine::parse_float(&a.next_bytes()?)
+                .filter(|s| s.is_finite())
+                .ok_or(CommandError::NotFloat)?;
+            // Only this connection sleeps: there is no single event loop to hold up.
+            let pause = std::time::Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or_default();
+            Ok(Action::Async(Box::new(move |_| {
+                Box::pin(async move {
+                    tokio::time::sleep(pause).await;
+                    Response::Ok
+                })
+            })))
+        }
+        "set-active-expire" => {
+            arity(a.remaining() == 1)?;
+            let on = a.next_int()? != 0;
+            Ok(Action::Session(Box::new(move |_, server: &Server| {
+                server
+                    .node
+                    .engine()
+                    .active_expire
+                    .store(on, Ordering::Relaxed);
+                Response::Ok
+            })))
+        }
+        // The store is the snapshot: reloading it yields what is there, once made durable.
+        "reload" => Ok(Action::Save(Response::Ok)),
+        "help" => Ok(Action::Reply(Response::Array(
+            [
+                "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "LOG <message>",
+                "SLEEP <seconds>",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "RELOAD",
+                "HELP",
+            ]
+            .into_iter()
+            .map(Response::Status)
+            .collect(),
+        ))),
+        _ => Err(unknown_subcommand(&sub, "debug")),
+    }
+}
+
+/// `FUNCTION FLUSH [ASYNC|SYNC]`, `FUNCTION LIST`: trident runs no functions, so there are none
+/// to list or flush.
+fn function(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    let sub = a.next_bytes()?;
+    match String::from_utf8_lossy(&sub).to_ascii_lowercase().as_str() {
+        "flush" => {
+            flush_mode(a)?;
+            Ok(Action::Reply(Response::Ok))
+        }
+        "list" => Ok(Action::Reply(Response::Array(Vec::new()))),
+        _ => Err(unknown_subcommand(&sub, "function")),
+    }
+}
+
+/// `MEMORY USAGE key [SAMPLES count]`
+fn memory(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let sub = a.next_bytes()?;
+    match String::from_utf8_lossy(&sub).to_ascii_lowercase().as_str() {
+        "usage" => {
+            if a.is_empty() {
+                return Err(wrong_arity("memory|usage"));
+            }
+            let key = a.next_key()?;
+            // Redis's default: five sampled elements.
+            let mut samples = 5;
+            while !a.is_empty() {
+                match a.next_keyword()?.as_str() {
+                    "SAMPLES" => {
+                        let n = a.next_int()?;
+                        if n < 0 {
+                            return Err(CommandError::Syntax);
+                        }
+                        samples = n as u64;
+                    }
+                    _ => return Err(CommandError::Syntax),
+                }
+            }
+            Ok(Action::read(Query::MemoryUsage {
+                db: c.db,
+                key,
+                samples,
+            }))
+        }
+        _ => Err(unknown_subcommand(&sub, "memory")),
+    }
+}
+
 const ADMIN: &[&str] = &["admin", "noscript"];
 
 pub const COMMANDS: &[Spec] = specs!["server";
@@ -544,5 +656,8 @@ pub const COMMANDS: &[Spec] = specs!["server";
     ("save", 1, ADMIN, (0, 0, 0), "Synchronously saves the database(s) to disk.", save),
     ("bgsave", -1, ADMIN, (0, 0, 0), "Asynchronously saves the database(s) to disk.", bgsave),
     ("lastsave", 1, &["loading", "stale", "fast"], (0, 0, 0), "Returns the Unix timestamp of the last successful save to disk.", lastsave),
+    ("debug", -2, ADMIN, (0, 0, 0), "A container for debugging commands.", debug),
+    ("memory", -2, R, (0, 0, 0), "A container for memory diagnostics commands.", memory),
+    ("function", -2, &["noscript"], (0, 0, 0), "A container for function commands.", function),
     ("shutdown", -1, ADMIN, (0, 0, 0), "Synchronously saves the database(s) to disk and shuts down the Redis server.", shutdown),
 ];
