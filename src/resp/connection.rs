@@ -286,6 +286,10 @@ impl Conn<'_> {
     /// `noeviction` policy does; inside MULTI the refusal aborts the transaction, and an EXEC
     /// with such a command queued is itself refused.
     fn refuse_if_oom(&mut self, spec: &cmd::Spec) -> Option<Response> {
+        // Without a limit (the default) this costs one load per command.
+        if !self.server.has_maxmemory() {
+            return None;
+        }
         let in_exec = spec.name == "exec" && self.session.multi.as_ref().is_some_and(|m| m.denyoom);
         if !(spec.flags.contains(&"denyoom") || in_exec) || !self.server.over_maxmemory() {
             return None;

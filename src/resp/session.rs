@@ -102,6 +102,11 @@ impl Server {
 
     /// Whether the process uses more memory than `maxmemory` allows, in which case commands
     /// that may grow the data set are refused (Redis's `noeviction` policy).
+    /// Whether a `maxmemory` limit is set at all.
+    pub fn has_maxmemory(&self) -> bool {
+        self.maxmemory.load(Ordering::Relaxed) > 0
+    }
+
     pub fn over_maxmemory(&self) -> bool {
         let limit = self.maxmemory.load(Ordering::Relaxed);
         limit > 0 && used_memory() > limit
