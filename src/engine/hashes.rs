@@ -8,10 +8,10 @@ use rand::Rng;
 use super::coll::{coll_at, live_coll, or_new, store};
 use super::float::{self, FloatError};
 use super::header::CollMeta;
-use super::scan::walk;
+use super::scan::{coll_scan, scan_page, walk, CollScan};
 use super::space::Space;
 use super::strings::parse_i64;
-use super::{corrupt, glob_match, keys, ApplyContext, Txn};
+use super::{corrupt, keys, ApplyContext, Txn};
 use crate::command::hash::{Command, Part, Query};
 use crate::command::{CommandError, Db, KeyType, Response};
 
@@ -21,8 +21,6 @@ const MAX_RANDOM_COUNT: u64 = 1 << 20;
 /// A hash this small is scanned in one `HSCAN` page whatever the COUNT, as Redis does for its
 /// compact (listpack) hashes.
 const SMALL_HASH: u64 = 128;
-/// Fields one `HSCAN` step examines beyond COUNT when the pattern filters out all of them.
-const MAX_SCAN_WORK: u64 = 100_000;
 
 pub(super) fn apply(
     txn: &mut Txn<'_>,
@@ -225,9 +223,6 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
             count,
         } => match hash(db, key)? {
             None => Ok(scan_page(0, Vec::new())),
-            // A COUNT of 0 (or options the front-end found malformed, which it passes as 0) is
-            // refused only once the key is known to be a hash, as Redis parses the options.
-            Some(_) if *count == 0 => Err(CommandError::Syntax),
             Some(meta) => scan(txn, &meta, *cursor, pattern.as_deref(), *count),
         },
     }
@@ -362,9 +357,7 @@ fn value_pairs(pairs: Vec<(Bytes, Bytes)>) -> Response {
     )
 }
 
-/// One `HSCAN` step from `cursor`: about `count` fields examined (a small hash whole), and the
-/// cursor of the next step (0 at the end). A cursor names the last field returned, so fields
-/// written or deleted between steps never make the scan skip one that was there throughout.
+/// One `HSCAN` step: `[cursor, [field, value, ...]]`.
 fn scan(
     txn: &Txn<'_>,
     meta: &CollMeta,
@@ -372,47 +365,18 @@ fn scan(
     pattern: Option<&[u8]>,
     count: u64,
 ) -> Result<Response, CommandError> {
-    let cursors = &txn.engine.cursors;
-    let prefix = keys::version_prefix(meta.version);
-    let start = match (cursor, cursors.resolve(cursor)) {
-        (0, _) | (_, None) => prefix.to_vec(),
-        (_, Some(last)) => {
-            // Exclusive of the last field returned.
-            let mut from = keys::field(meta.version, &last);
-            from.push(0);
-            from
-        }
+    let at = CollScan {
+        space: Space::Hashes,
+        prefix: &keys::version_prefix(meta.version),
+        len: meta.len,
+        whole_up_to: SMALL_HASH,
+        name: keys::decode_field,
     };
-    let want = if meta.len <= SMALL_HASH {
-        u64::MAX
-    } else {
-        count.max(1)
-    };
-    let (mut out, mut examined, mut next) = (Vec::new(), 0u64, 0u64);
-    walk(txn, Space::Hashes, &prefix, start, |k, v| {
-        let Some(field) = keys::decode_field(k) else {
-            return true;
-        };
-        examined += 1;
-        if pattern.is_none_or(|p| glob_match(p, field)) {
-            out.push(Response::Bulk(Bytes::copy_from_slice(field)));
-            out.push(Response::Bulk(Bytes::copy_from_slice(v)));
-        }
-        if examined >= want && (!out.is_empty() || examined >= want + MAX_SCAN_WORK) {
-            next = cursors.save(field, 0);
-            return false;
-        }
-        true
-    })?;
-    Ok(scan_page(next, out))
-}
-
-/// `[cursor, [field, value, ...]]`: a flat array in both protocols.
-fn scan_page(next: u64, items: Vec<Response>) -> Response {
-    Response::Array(vec![
-        Response::bulk(next.to_string()),
-        Response::Array(items),
-    ])
+    coll_scan(txn, &at, cursor, pattern, count, |f, v, out| {
+        out.push(Response::Bulk(Bytes::copy_from_slice(f)));
+        out.push(Response::Bulk(Bytes::copy_from_slice(v)));
+        Ok(())
+    })
 }
 
 #[cfg(test)]

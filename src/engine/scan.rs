@@ -169,18 +169,110 @@ pub(super) fn scan(txn: &Txn<'_>, q: &ScanArgs<'_>, now: i64) -> Result<Response
                 if keep {
                     out.push(Response::Bulk(Bytes::copy_from_slice(key)));
                 }
-                if examined >= want && (!out.is_empty() || examined >= want + MAX_SCAN_WORK) {
+                if step_done(examined, want, !out.is_empty()) {
                     next = engine.cursors.save(k, slot);
                     return false;
                 }
                 true
             })?;
-            Ok(Response::Array(vec![
-                Response::bulk(next.to_string()),
-                Response::Array(out),
-            ]))
+            Ok(scan_page(next, out))
         }
     }
+}
+
+/// Where one `HSCAN`, `SSCAN` or `ZSCAN` step walks: the records of one collection version.
+pub(super) struct CollScan<'a> {
+    pub space: Space,
+    /// Every record the scan returns, and no other, starts with this.
+    pub prefix: &'a [u8],
+    /// The collection's length: one of at most `whole_up_to` comes in one step whatever the
+    /// COUNT, as Redis returns its compact encodings.
+    pub len: u64,
+    pub whole_up_to: u64,
+    /// The name of a record key, which MATCH applies to; `None` is a corrupt record.
+    pub name: fn(&[u8]) -> Option<&[u8]>,
+}
+
+/// One `HSCAN`, `SSCAN` or `ZSCAN` step from `cursor`: about `count` records examined (a small
+/// collection whole), those whose name matches `pattern` turned into
+/// reply items by `items`, and the cursor of the next step, 0 once nothing is left. A cursor
+/// names the last record examined, so records written or deleted between steps never make the
+/// scan skip one that was there throughout; one the table forgot (or another collection's)
+/// restarts the scan, which may repeat records.
+///
+/// A `count` of 0 is how the front-ends mark malformed options: Redis reports them only once
+/// the key is found (a missing key answers `scan_page(0, [])` without coming here).
+pub(super) fn coll_scan(
+    txn: &Txn<'_>,
+    at: &CollScan<'_>,
+    cursor: u64,
+    pattern: Option<&[u8]>,
+    count: u64,
+    mut items: impl FnMut(&[u8], &[u8], &mut Vec<Response>) -> Result<(), CommandError>,
+) -> Result<Response, CommandError> {
+    if count == 0 {
+        return Err(CommandError::Syntax);
+    }
+    let cursors = &txn.engine.cursors;
+    let start = match cursors.resolve(cursor) {
+        // Exclusive of the last record examined.
+        Some(mut last) if cursor != 0 && last.starts_with(at.prefix) => {
+            last.push(0);
+            last
+        }
+        _ => at.prefix.to_vec(),
+    };
+    let want = if at.len <= at.whole_up_to {
+        u64::MAX
+    } else {
+        count
+    };
+    let mut out = Vec::new();
+    let (mut examined, mut last, mut more) = (0u64, None, false);
+    let mut failed = None;
+    walk(txn, at.space, at.prefix, start, |k, v| {
+        if last.is_some() {
+            more = true;
+            return false;
+        }
+        let Some(n) = (at.name)(k) else {
+            failed = Some(super::corrupt());
+            return false;
+        };
+        examined += 1;
+        if pattern.is_none_or(|p| glob_match(p, n)) {
+            if let Err(e) = items(n, v, &mut out) {
+                failed = Some(e);
+                return false;
+            }
+        }
+        if step_done(examined, want, !out.is_empty()) {
+            last = Some(k.to_vec());
+        }
+        true
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let next = match last {
+        Some(k) if more => cursors.save(&k, 0),
+        _ => 0,
+    };
+    Ok(scan_page(next, out))
+}
+
+/// Whether a scan step that examined `examined` records for a COUNT of `want` stops: once it
+/// found something, or examined `MAX_SCAN_WORK` records more without.
+fn step_done(examined: u64, want: u64, found: bool) -> bool {
+    examined >= want && (found || examined >= want.saturating_add(MAX_SCAN_WORK))
+}
+
+/// `[cursor, [items]]`: a flat array in both protocols.
+pub(super) fn scan_page(next: u64, items: Vec<Response>) -> Response {
+    Response::Array(vec![
+        Response::bulk(next.to_string()),
+        Response::Array(items),
+    ])
 }
 
 /// The arguments of one `SCAN` step.

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use super::coll::{coll_at, live_coll, or_new, store};
 use super::header::{CollMeta, Header, Value};
 use super::overlay::ScanRange;
-use super::scan::walk;
+use super::scan::{coll_scan, scan_page, walk, CollScan};
 use super::space::Space;
 use super::{corrupt, keys, ApplyContext, Txn};
 use crate::command::set::{Combine, Command, Query};
@@ -28,8 +28,8 @@ const STREAM_FACTOR: u64 = 64;
 /// The most members `SRANDMEMBER key -count` replies with: a client-given count never sizes
 /// more than this.
 const MAX_REPEATS: u64 = 1 << 22;
-/// Members an SSCAN step examines beyond COUNT when none of them match, at most.
-const MAX_SCAN_WORK: u64 = 10_000;
+/// A set this small comes in one SSCAN step whatever the COUNT (none, so far).
+const SMALL_SET: u64 = 0;
 
 /// SplitMix64: small, fast and the same on every platform and release, which is what a
 /// replicated pick needs (rand's generators promise no stable output across versions).
@@ -753,27 +753,14 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
             count,
         } => {
             let Some(meta) = set(*db, key)? else {
-                return Ok(scan_reply(0, Vec::new()));
+                return Ok(scan_page(0, Vec::new()));
             };
-            // A count of 0 is how the front-end marks malformed options: Redis reports them
-            // only after finding the key (a missing key still answers an empty scan).
-            if *count == 0 {
-                return Err(CommandError::Syntax);
-            }
             sscan(txn, meta, *cursor, pattern.as_deref(), *count)
         }
     }
 }
 
-fn scan_reply(cursor: u64, members: Vec<Response>) -> Response {
-    Response::Array(vec![
-        Response::bulk(cursor.to_string()),
-        Response::Array(members),
-    ])
-}
-
-/// One SSCAN step: about `count` members from the position `cursor` names. The cursor stands
-/// for the last member returned; one the table forgot restarts the scan (repeats, never skips).
+/// One SSCAN step: `[cursor, [member, ...]]`, members in the order of their hashes.
 fn sscan(
     txn: &Txn<'_>,
     meta: CollMeta,
@@ -781,36 +768,17 @@ fn sscan(
     pattern: Option<&[u8]>,
     count: u64,
 ) -> Result<Response, CommandError> {
-    let cursors = &txn.engine.cursors;
-    let start = match (cursor, cursors.resolve(cursor)) {
-        (0, _) | (_, None) => keys::version_prefix(meta.version).to_vec(),
-        (_, Some(last)) => {
-            let mut k = member_record(meta.version, &last);
-            k.push(0);
-            k
-        }
+    let at = CollScan {
+        space: Space::Sets,
+        prefix: &keys::version_prefix(meta.version),
+        len: meta.len,
+        whole_up_to: SMALL_SET,
+        name: keys::decode_member,
     };
-    let mut out = Vec::new();
-    let (mut examined, mut done, mut more) = (0u64, false, false);
-    let mut last: Vec<u8> = Vec::new();
-    each_record_from(txn, meta.version, start, |m| {
-        if done {
-            more = true;
-            return Ok(false);
-        }
-        examined += 1;
-        if pattern.is_none_or(|p| super::glob_match(p, m)) {
-            out.push(Response::Bulk(Bytes::copy_from_slice(m)));
-        }
-        if examined >= count && (!out.is_empty() || examined >= count.saturating_add(MAX_SCAN_WORK))
-        {
-            done = true;
-            last = m.to_vec();
-        }
-        Ok(true)
-    })?;
-    let next = if more { cursors.save(&last, 0) } else { 0 };
-    Ok(scan_reply(next, out))
+    coll_scan(txn, &at, cursor, pattern, count, |m, _, out| {
+        out.push(Response::Bulk(Bytes::copy_from_slice(m)));
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -1537,7 +1505,7 @@ mod tests {
                 pattern: None,
                 count: 0,
             }),
-            scan_reply(0, Vec::new())
+            scan_page(0, Vec::new())
         );
         assert_eq!(
             t.query(Query::Scan {

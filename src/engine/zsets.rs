@@ -15,7 +15,7 @@ use rand::Rng;
 use super::coll::{coll_at, live_coll, or_new, store, CollAt};
 use super::header::{CollMeta, Header, Value};
 use super::overlay::ScanRange;
-use super::scan::{glob_match, walk};
+use super::scan::{coll_scan, scan_page, walk, CollScan};
 use super::space::Space;
 use super::strings::clamp_range;
 use super::{corrupt, keys, ApplyContext, Txn};
@@ -27,9 +27,7 @@ use crate::command::{CommandError, Db, KeyType, Response};
 /// Index entries read per step of a walk.
 const CHUNK: usize = 1024;
 /// A sorted set this small is scanned in one ZSCAN step (as Redis does for a listpack).
-const SCAN_ALL_BELOW: u64 = 128;
-/// Records a ZSCAN step examines beyond COUNT when none of them match, at most.
-const MAX_SCAN_WORK: u64 = 100_000;
+const SMALL_ZSET: u64 = 128;
 /// Most members a `ZRANDMEMBER key -count` replies with: a client-given count is never an
 /// allocation size as such.
 const MAX_RANDOM_REPEATS: u64 = 1 << 20;
@@ -976,55 +974,21 @@ fn scan(
     now: i64,
 ) -> Result<Response, CommandError> {
     let Some(meta) = live_zset(txn, db, key, now)? else {
-        return Ok(Response::Array(vec![
-            Response::bulk("0"),
-            Response::Array(Vec::new()),
-        ]));
+        return Ok(scan_page(0, Vec::new()));
     };
-    let cursors = &txn.engine.cursors;
-    let prefix = keys::score_record_prefix(meta.version);
-    let start = match cursor {
-        0 => prefix.to_vec(),
-        c => match cursors.resolve(c) {
-            // Exclusive of the last member returned.
-            Some(mut last) if last.starts_with(&prefix) => {
-                last.push(0);
-                last
-            }
-            // Forgotten (or another key's): start over, which may repeat members.
-            _ => prefix.to_vec(),
-        },
+    let at = CollScan {
+        space: Space::ZSets,
+        prefix: &keys::score_record_prefix(meta.version),
+        len: meta.len,
+        whole_up_to: SMALL_ZSET,
+        name: keys::decode_score_record,
     };
-    let want = if cursor == 0 && meta.len < SCAN_ALL_BELOW {
-        u64::MAX
-    } else {
-        count.max(1)
-    };
-    let mut out = Vec::new();
-    let (mut examined, mut next, mut bad) = (0u64, 0u64, false);
-    walk(txn, Space::ZSets, &prefix, start, |k, v| {
-        let (Some(member), Ok(score)) = (keys::decode_score_record(k), decode_score(v)) else {
-            bad = true;
-            return false;
-        };
-        examined += 1;
-        if pattern.is_none_or(|p| glob_match(p, member)) {
-            out.push(Response::Bulk(Bytes::copy_from_slice(member)));
-            out.push(Response::bulk(super::float::format_double(score)));
-        }
-        if examined >= want && (!out.is_empty() || examined >= want.saturating_add(MAX_SCAN_WORK)) {
-            next = cursors.save(k, 0);
-            return false;
-        }
-        true
-    })?;
-    if bad {
-        return Err(corrupt());
-    }
-    Ok(Response::Array(vec![
-        Response::bulk(next.to_string()),
-        Response::Array(out),
-    ]))
+    coll_scan(txn, &at, cursor, pattern, count, |m, v, out| {
+        let score = decode_score(v)?;
+        out.push(Response::Bulk(Bytes::copy_from_slice(m)));
+        out.push(Response::bulk(super::float::format_double(score)));
+        Ok(())
+    })
 }
 
 #[cfg(test)]
