@@ -8,7 +8,7 @@ use rand::Rng;
 use super::coll::{coll_at, live_coll, or_new, store};
 use super::float::{self, FloatError};
 use super::header::CollMeta;
-use super::scan::{coll_scan, scan_page, walk, CollScan};
+use super::scan::{coll_scan, scan_page, try_walk, CollScan};
 use super::space::Space;
 use super::strings::parse_i64;
 use super::{corrupt, keys, ApplyContext, Txn};
@@ -237,21 +237,20 @@ fn get_field(txn: &Txn<'_>, meta: &CollMeta, field: &[u8]) -> Result<Option<Byte
         .map(Bytes::from))
 }
 
+/// The field and value of a field record, copied out.
+fn field_value(k: &[u8], v: &[u8]) -> Result<(Bytes, Bytes), CommandError> {
+    let f = keys::decode_field(k).ok_or_else(corrupt)?;
+    Ok((Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
+}
+
 /// Every field and value, in field order.
 fn all_fields(txn: &Txn<'_>, meta: &CollMeta) -> Result<Vec<(Bytes, Bytes)>, CommandError> {
     let prefix = keys::version_prefix(meta.version);
     let mut out = Vec::with_capacity(meta.len.min(1 << 16) as usize);
-    let mut bad = false;
-    walk(txn, Space::Hashes, &prefix, prefix.to_vec(), |k, v| {
-        match keys::decode_field(k) {
-            Some(f) => out.push((Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))),
-            None => bad = true,
-        }
-        !bad
+    try_walk(txn, Space::Hashes, &prefix, prefix.to_vec(), |k, v| {
+        out.push(field_value(k, v)?);
+        Ok(true)
     })?;
-    if bad {
-        return Err(corrupt());
-    }
     Ok(out)
 }
 
@@ -264,21 +263,18 @@ fn fields_at(
 ) -> Result<Vec<(Bytes, Bytes)>, CommandError> {
     let prefix = keys::version_prefix(meta.version);
     let mut out = Vec::with_capacity(wanted.len());
-    let (mut position, mut bad) = (0u64, false);
+    let mut position = 0u64;
     if !wanted.is_empty() {
-        walk(txn, Space::Hashes, &prefix, prefix.to_vec(), |k, v| {
+        try_walk(txn, Space::Hashes, &prefix, prefix.to_vec(), |k, v| {
             if wanted.get(out.len()) == Some(&position) {
-                match keys::decode_field(k) {
-                    Some(f) => out.push((Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))),
-                    None => bad = true,
-                }
+                out.push(field_value(k, v)?);
             }
             position += 1;
-            !bad && out.len() < wanted.len()
+            Ok(out.len() < wanted.len())
         })?;
     }
     // The header's count and the records disagree: the store is damaged.
-    if bad || out.len() < wanted.len() {
+    if out.len() < wanted.len() {
         return Err(corrupt());
     }
     Ok(out)

@@ -95,6 +95,26 @@ pub(super) fn walk(
     }
 }
 
+/// [`walk`] with a visitor that may fail (a corrupt record, a failed lookup): the first error
+/// ends the walk and is returned.
+pub(super) fn try_walk(
+    txn: &Txn<'_>,
+    space: Space,
+    prefix: &[u8],
+    start: Vec<u8>,
+    mut visit: impl FnMut(&[u8], &[u8]) -> Result<bool, CommandError>,
+) -> Result<(), CommandError> {
+    let mut failed = None;
+    walk(txn, space, prefix, start, |k, v| match visit(k, v) {
+        Ok(go) => go,
+        Err(e) => {
+            failed = Some(e);
+            false
+        }
+    })?;
+    failed.map_or(Ok(()), Err)
+}
+
 /// `KEYS pattern`.
 pub(super) fn keys(
     txn: &Txn<'_>,
@@ -229,31 +249,21 @@ pub(super) fn coll_scan(
     };
     let mut out = Vec::new();
     let (mut examined, mut last, mut more) = (0u64, None, false);
-    let mut failed = None;
-    walk(txn, at.space, at.prefix, start, |k, v| {
+    try_walk(txn, at.space, at.prefix, start, |k, v| {
         if last.is_some() {
             more = true;
-            return false;
+            return Ok(false);
         }
-        let Some(n) = (at.name)(k) else {
-            failed = Some(super::corrupt());
-            return false;
-        };
+        let n = (at.name)(k).ok_or_else(super::corrupt)?;
         examined += 1;
         if pattern.is_none_or(|p| glob_match(p, n)) {
-            if let Err(e) = items(n, v, &mut out) {
-                failed = Some(e);
-                return false;
-            }
+            items(n, v, &mut out)?;
         }
         if step_done(examined, want, !out.is_empty()) {
             last = Some(k.to_vec());
         }
-        true
+        Ok(true)
     })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
     let next = match last {
         Some(k) if more => cursors.save(&k, 0),
         _ => 0,

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use super::coll::{coll_at, live_coll, or_new, store};
 use super::header::{CollMeta, Header, Value};
 use super::overlay::ScanRange;
-use super::scan::{coll_scan, scan_page, walk, CollScan};
+use super::scan::{coll_scan, scan_page, try_walk, walk, CollScan};
 use super::space::Space;
 use super::{corrupt, keys, ApplyContext, Txn};
 use crate::command::set::{Combine, Command, Query};
@@ -28,8 +28,9 @@ const STREAM_FACTOR: u64 = 64;
 /// The most members `SRANDMEMBER key -count` replies with: a client-given count never sizes
 /// more than this.
 const MAX_REPEATS: u64 = 1 << 22;
-/// A set this small comes in one SSCAN step whatever the COUNT (none, so far).
-const SMALL_SET: u64 = 0;
+/// A set this small comes in one SSCAN step whatever the COUNT, as Redis returns its compact
+/// (listpack) sets.
+const SMALL_SET: u64 = 128;
 
 /// SplitMix64: small, fast and the same on every platform and release, which is what a
 /// replicated pick needs (rand's generators promise no stable output across versions).
@@ -99,24 +100,9 @@ fn each_record_from(
     mut visit: impl FnMut(&[u8]) -> Result<bool, CommandError>,
 ) -> Result<(), CommandError> {
     let prefix = keys::version_prefix(version);
-    let mut failed = None;
-    walk(
-        txn,
-        Space::Sets,
-        &prefix,
-        start,
-        |k, _| match keys::decode_member(k)
-            .ok_or_else(corrupt)
-            .and_then(&mut visit)
-        {
-            Ok(go) => go,
-            Err(e) => {
-                failed = Some(e);
-                false
-            }
-        },
-    )?;
-    failed.map_or(Ok(()), Err)
+    try_walk(txn, Space::Sets, &prefix, start, |k, _| {
+        visit(keys::decode_member(k).ok_or_else(corrupt)?)
+    })
 }
 
 fn all_members(txn: &Txn<'_>, version: u64) -> Result<Vec<Bytes>, CommandError> {
@@ -1517,6 +1503,48 @@ mod tests {
             }),
             Response::Error(CommandError::Syntax)
         );
+    }
+
+    fn scan_step(t: &TestStore, key: &str, cursor: u64, count: u64) -> (u64, usize) {
+        let r = t.query(Query::Scan {
+            db: 0,
+            key: b(key),
+            cursor,
+            pattern: None,
+            count,
+        });
+        let Response::Array(parts) = r else {
+            panic!("{r:?}")
+        };
+        let [Response::Bulk(next), Response::Array(items)] = &parts[..] else {
+            panic!("{parts:?}")
+        };
+        let next = std::str::from_utf8(next).unwrap().parse().unwrap();
+        (next, items.len())
+    }
+
+    #[test]
+    fn sscan_returns_a_set_of_up_to_128_members_whole() {
+        let mut t = TestStore::new();
+        add_many(&mut t, "s", &numbered(128));
+        assert_eq!(scan_step(&t, "s", 0, 1), (0, 128));
+        add(&mut t, "s", &["one more"]);
+        assert_eq!(scan_step(&t, "s", 0, 1).1, 1);
+    }
+
+    #[test]
+    fn sscan_ends_on_cursor_0_and_restarts_on_another_sets_cursor() {
+        let mut t = TestStore::new();
+        add_many(&mut t, "s", &numbered(300));
+        add_many(&mut t, "other", &numbered(300));
+        // 300 members in steps of 100: the third step is the last, and says so.
+        let (c1, n) = scan_step(&t, "s", 0, 100);
+        assert!(c1 != 0 && n == 100);
+        let (c2, _) = scan_step(&t, "s", c1, 100);
+        assert_eq!(scan_step(&t, "s", c2, 100), (0, 100));
+        // A cursor of another set's scan starts this one over (repeats, never skips).
+        let (theirs, _) = scan_step(&t, "other", 0, 250);
+        assert_eq!(scan_step(&t, "s", theirs, 300), (0, 300));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use rand::Rng;
 use super::coll::{coll_at, live_coll, or_new, store, CollAt};
 use super::header::{CollMeta, Header, Value};
 use super::overlay::ScanRange;
-use super::scan::{coll_scan, scan_page, walk, CollScan};
+use super::scan::{coll_scan, scan_page, try_walk, CollScan};
 use super::space::Space;
 use super::strings::clamp_range;
 use super::{corrupt, keys, ApplyContext, Txn};
@@ -467,32 +467,24 @@ fn read_input(txn: &Txn<'_>, db: Db, key: &[u8], now: i64) -> Result<Vec<Scored>
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    let mut bad = false;
     match h.value {
         Value::ZSet(c) => {
             let prefix = keys::score_record_prefix(c.version);
-            walk(txn, Space::ZSets, &prefix, prefix.to_vec(), |k, v| {
-                match (keys::decode_score_record(k), decode_score(v)) {
-                    (Some(m), Ok(s)) => out.push((Bytes::copy_from_slice(m), s)),
-                    _ => bad = true,
-                }
-                !bad
+            try_walk(txn, Space::ZSets, &prefix, prefix.to_vec(), |k, v| {
+                let m = keys::decode_score_record(k).ok_or_else(corrupt)?;
+                out.push((Bytes::copy_from_slice(m), decode_score(v)?));
+                Ok(true)
             })?;
         }
         Value::Set(c) => {
             let prefix = keys::version_prefix(c.version);
-            walk(txn, Space::Sets, &prefix, prefix.to_vec(), |k, _| {
-                match keys::decode_member(k) {
-                    Some(m) => out.push((Bytes::copy_from_slice(m), 1.0)),
-                    None => bad = true,
-                }
-                !bad
+            try_walk(txn, Space::Sets, &prefix, prefix.to_vec(), |k, _| {
+                let m = keys::decode_member(k).ok_or_else(corrupt)?;
+                out.push((Bytes::copy_from_slice(m), 1.0));
+                Ok(true)
             })?;
         }
         _ => return Err(CommandError::WrongType),
-    }
-    if bad {
-        return Err(corrupt());
     }
     Ok(out)
 }
