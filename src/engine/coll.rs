@@ -5,6 +5,20 @@ use super::header::{CollMeta, Header, Value};
 use super::{ApplyContext, Txn};
 use crate::command::{CommandError, Db, KeyType};
 
+/// Most members a random pick with a negative count (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER)
+/// replies with: they may repeat, so the collection's size does not bound the reply, which is
+/// built in memory. A larger count is refused, never answered short.
+pub const MAX_RANDOM_REPEATS: u64 = 1 << 20;
+
+/// How many picks a negative `count` asks for; "out of range" past [`MAX_RANDOM_REPEATS`].
+pub fn repeats(count: i64) -> Result<u64, CommandError> {
+    let n = count.unsigned_abs();
+    if n > MAX_RANDOM_REPEATS {
+        return Err(CommandError::NotInteger);
+    }
+    Ok(n)
+}
+
 /// A key's stored header (live or expired) and, if live and of `kind`, its collection.
 pub type CollAt = (Option<Header>, Option<(Header, CollMeta)>);
 

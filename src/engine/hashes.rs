@@ -5,7 +5,7 @@ use bytes::Bytes;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use super::coll::{coll_at, live_coll, or_new, store};
+use super::coll::{coll_at, live_coll, or_new, repeats, store};
 use super::float::{self, FloatError};
 use super::header::CollMeta;
 use super::scan::{coll_scan, scan_page, try_walk, CollScan};
@@ -15,9 +15,6 @@ use super::{corrupt, keys, ApplyContext, Txn};
 use crate::command::hash::{Command, Part, Query};
 use crate::command::{CommandError, Db, KeyType, Response};
 
-/// Most fields one `HRANDFIELD` with a negative count returns (it may repeat fields, so the
-/// hash's size does not bound it): the reply is built in memory.
-const MAX_RANDOM_COUNT: u64 = 1 << 20;
 /// A hash this small is scanned in one `HSCAN` page whatever the COUNT, as Redis does for its
 /// compact (listpack) hashes.
 const SMALL_HASH: u64 = 128;
@@ -300,10 +297,11 @@ fn rand_field(
             }
         });
     };
-    let wanted = count.unsigned_abs();
-    if count < 0 && wanted > MAX_RANDOM_COUNT {
-        return Err(CommandError::NotInteger);
-    }
+    let wanted = if count < 0 {
+        repeats(count)?
+    } else {
+        count.unsigned_abs()
+    };
     let meta = match meta {
         Some(meta) if meta.len > 0 && count != 0 => meta,
         _ => return Ok(Response::Array(Vec::new())),
@@ -926,7 +924,12 @@ mod tests {
             .iter()
             .all(|(f, v)| (f == "a" && v == "1") || (f == "b" && v == "2")));
         assert_eq!(
-            rand(&t, "h", Some(-(MAX_RANDOM_COUNT as i64) - 1), false),
+            rand(
+                &t,
+                "h",
+                Some(-(super::super::coll::MAX_RANDOM_REPEATS as i64) - 1),
+                false
+            ),
             Response::Error(CommandError::NotInteger)
         );
     }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 
-use super::coll::{coll_at, live_coll, or_new, store};
+use super::coll::{coll_at, live_coll, or_new, repeats, store};
 use super::header::{CollMeta, Header, Value};
 use super::overlay::ScanRange;
 use super::scan::{coll_scan, scan_page, try_walk, walk, CollScan};
@@ -25,9 +25,6 @@ const WINDOW: usize = 16;
 /// A set at most this many times the number of distinct members wanted is sampled in one pass
 /// over it rather than by seeking.
 const STREAM_FACTOR: u64 = 64;
-/// The most members `SRANDMEMBER key -count` replies with: a client-given count never sizes
-/// more than this.
-const MAX_REPEATS: u64 = 1 << 22;
 /// A set this small comes in one SSCAN step whatever the COUNT, as Redis returns its compact
 /// (listpack) sets.
 const SMALL_SET: u64 = 128;
@@ -704,6 +701,7 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
                     None => Response::Nil,
                 });
             };
+            let n = if count < 0 { repeats(count)? } else { 0 };
             let Some(meta) = meta else {
                 return Ok(Response::Array(Vec::new()));
             };
@@ -718,7 +716,6 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
                         .collect::<Result<_, _>>()?
                 }
             } else {
-                let n = count.unsigned_abs().min(MAX_REPEATS);
                 sample_repeats(txn, meta, n, &mut rng)?
             };
             Ok(Response::Array(bulks(out)))
@@ -1180,6 +1177,21 @@ mod tests {
         rem(&mut t, "s", &["zz"]);
         add(&mut t, "s", &["d"]);
         assert_eq!(ttl(&t, "s"), Response::Int(99_000));
+    }
+
+    #[test]
+    fn srandmember_refuses_more_repeats_than_it_would_build_rather_than_answer_short() {
+        let mut t = TestStore::new();
+        add(&mut t, "s", &["a", "b"]);
+        let too_many = -(crate::engine::coll::MAX_RANDOM_REPEATS as i64) - 1;
+        for key in ["s", "missing"] {
+            let r = t.query(Query::RandMember {
+                db: 0,
+                key: b(key),
+                count: Some(too_many),
+            });
+            assert_eq!(r, Response::Error(CommandError::NotInteger), "{key}");
+        }
     }
 
     #[test]

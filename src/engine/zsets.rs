@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use bytes::Bytes;
 use rand::Rng;
 
-use super::coll::{coll_at, live_coll, or_new, store, CollAt};
+use super::coll::{coll_at, live_coll, or_new, repeats, store, CollAt};
 use super::header::{CollMeta, Header, Value};
 use super::overlay::ScanRange;
 use super::scan::{coll_scan, scan_page, try_walk, CollScan};
@@ -28,9 +28,6 @@ use crate::command::{CommandError, Db, KeyType, Response};
 const CHUNK: usize = 1024;
 /// A sorted set this small is scanned in one ZSCAN step (as Redis does for a listpack).
 const SMALL_ZSET: u64 = 128;
-/// Most members a `ZRANDMEMBER key -count` replies with: a client-given count is never an
-/// allocation size as such.
-const MAX_RANDOM_REPEATS: u64 = 1 << 20;
 
 /// A member and its score.
 type Scored = (Bytes, f64);
@@ -879,6 +876,7 @@ fn rand_member(
             .next()
             .map_or(Response::Nil, |(m, _)| Response::Bulk(m)));
     };
+    let n_repeats = if count < 0 { repeats(count)? } else { 0 };
     let Some(meta) = meta else {
         return Ok(Response::Array(Vec::new()));
     };
@@ -914,8 +912,7 @@ fn rand_member(
             items
         }
     } else {
-        let n = count.unsigned_abs().min(MAX_RANDOM_REPEATS);
-        let draws: Vec<u64> = (0..n).map(|_| rng.random_range(0..len)).collect();
+        let draws: Vec<u64> = (0..n_repeats).map(|_| rng.random_range(0..len)).collect();
         let mut ranks = draws.clone();
         ranks.sort_unstable();
         ranks.dedup();
@@ -1986,6 +1983,22 @@ mod tests {
                 }
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn zrandmember_refuses_more_repeats_than_it_would_build_rather_than_answer_short() {
+        let mut t = TestStore::new();
+        zadd(&mut t, "z", &[(1.0, "a")]);
+        let too_many = -(crate::engine::coll::MAX_RANDOM_REPEATS as i64) - 1;
+        for key in ["z", "missing"] {
+            let r = t.query(Query::RandMember {
+                db: 0,
+                key: b(key),
+                count: Some(too_many),
+                with_scores: false,
+            });
+            assert_eq!(r, Response::Error(CommandError::NotInteger), "{key}");
         }
     }
 
