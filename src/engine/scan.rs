@@ -122,24 +122,17 @@ pub(super) fn keys(
     pattern: &[u8],
     now: i64,
 ) -> Result<Response, CommandError> {
-    {
-        {
-            let db = &db;
-            let mut out = Vec::new();
-            let prefix = keys::db_prefix(*db);
-            walk(txn, Space::Meta, &prefix, prefix.to_vec(), |k, v| {
-                if let Some((_, _, key)) = keys::decode_key_record(k) {
-                    if glob_match(pattern, key)
-                        && Header::decode(v).is_some_and(|h| !h.is_expired(now))
-                    {
-                        out.push(Response::Bulk(Bytes::copy_from_slice(key)));
-                    }
-                }
-                true
-            })?;
-            Ok(Response::Array(out))
+    let mut out = Vec::new();
+    let prefix = keys::db_prefix(db);
+    walk(txn, Space::Meta, &prefix, prefix.to_vec(), |k, v| {
+        if let Some((_, _, key)) = keys::decode_key_record(k) {
+            if glob_match(pattern, key) && Header::decode(v).is_some_and(|h| !h.is_expired(now)) {
+                out.push(Response::Bulk(Bytes::copy_from_slice(key)));
+            }
         }
-    }
+        true
+    })?;
+    Ok(Response::Array(out))
 }
 
 /// One `SCAN` step.
@@ -152,52 +145,46 @@ pub(super) fn scan(txn: &Txn<'_>, q: &ScanArgs<'_>, now: i64) -> Result<Response
         count,
         key_type,
     } = q;
-    {
-        {
-            let prefix = keys::db_prefix(*db);
-            let start: Vec<u8> = if *cursor == 0 {
-                prefix.to_vec()
-            } else {
-                match engine.cursors.resolve(*cursor) {
-                    // Exclusive of the last key returned.
-                    Some(mut last) => {
-                        last.push(0);
-                        last
-                    }
-                    None => {
-                        let slot = ((*cursor >> SLOT_SHIFT) as u16).min(keys::SLOTS - 1);
-                        keys::slot_prefix(*db, slot).to_vec()
-                    }
-                }
-            };
-            let mut out = Vec::new();
-            let mut examined = 0u64;
-            let mut next = 0u64;
-            let want = (*count).max(1);
-            walk(txn, Space::Meta, &prefix, start, |k, v| {
-                let Some((_, slot, key)) = keys::decode_key_record(k) else {
-                    return true;
-                };
-                examined += 1;
-                let keep = pattern.as_ref().is_none_or(|p| glob_match(p, key))
-                    && match Header::decode(v) {
-                        Some(h) if !h.is_expired(now) => {
-                            key_type.is_none_or(|t| t == Some(h.key_type()))
-                        }
-                        _ => false,
-                    };
-                if keep {
-                    out.push(Response::Bulk(Bytes::copy_from_slice(key)));
-                }
-                if step_done(examined, want, !out.is_empty()) {
-                    next = engine.cursors.save(k, slot);
-                    return false;
-                }
-                true
-            })?;
-            Ok(scan_page(next, out))
+    let prefix = keys::db_prefix(*db);
+    let start: Vec<u8> = if *cursor == 0 {
+        prefix.to_vec()
+    } else {
+        match engine.cursors.resolve(*cursor) {
+            // Exclusive of the last key returned.
+            Some(mut last) => {
+                last.push(0);
+                last
+            }
+            None => {
+                let slot = ((*cursor >> SLOT_SHIFT) as u16).min(keys::SLOTS - 1);
+                keys::slot_prefix(*db, slot).to_vec()
+            }
         }
-    }
+    };
+    let mut out = Vec::new();
+    let mut examined = 0u64;
+    let mut next = 0u64;
+    let want = (*count).max(1);
+    walk(txn, Space::Meta, &prefix, start, |k, v| {
+        let Some((_, slot, key)) = keys::decode_key_record(k) else {
+            return true;
+        };
+        examined += 1;
+        let keep = pattern.as_ref().is_none_or(|p| glob_match(p, key))
+            && match Header::decode(v) {
+                Some(h) if !h.is_expired(now) => key_type.is_none_or(|t| t == Some(h.key_type())),
+                _ => false,
+            };
+        if keep {
+            out.push(Response::Bulk(Bytes::copy_from_slice(key)));
+        }
+        if step_done(examined, want, !out.is_empty()) {
+            next = engine.cursors.save(k, slot);
+            return false;
+        }
+        true
+    })?;
+    Ok(scan_page(next, out))
 }
 
 /// Where one `HSCAN`, `SSCAN` or `ZSCAN` step walks: the records of one collection version.
@@ -214,11 +201,11 @@ pub(super) struct CollScan<'a> {
 }
 
 /// One `HSCAN`, `SSCAN` or `ZSCAN` step from `cursor`: about `count` records examined (a small
-/// collection whole), those whose name matches `pattern` turned into
-/// reply items by `items`, and the cursor of the next step, 0 once nothing is left. A cursor
-/// names the last record examined, so records written or deleted between steps never make the
-/// scan skip one that was there throughout; one the table forgot (or another collection's)
-/// restarts the scan, which may repeat records.
+/// collection whole), those whose name matches `pattern` turned into reply items by `items`,
+/// and the cursor of the next step, 0 once nothing is left. A cursor names the last record
+/// examined, so records written or deleted between steps never make the scan skip one that was
+/// there throughout; one the table forgot (or another collection's) restarts the scan, which
+/// may repeat records.
 ///
 /// A `count` of 0 is how the front-ends mark malformed options: Redis reports them only once
 /// the key is found (a missing key answers `scan_page(0, [])` without coming here).

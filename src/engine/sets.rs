@@ -229,11 +229,9 @@ fn combine(
 /// `WINDOW` records; after [`MAX_TRIES`] rejected tries a member near a random position is
 /// taken (not uniform).
 ///
-/// When positions are evenly spread (random bytes) about two tries do and the picks are
-/// uniform. Members spelled in a small alphabet (decimal numbers, hex, words) leave most byte
-/// values unused, so their positions cluster at every byte: most tries are rejected and the
-/// picks favour members after large gaps. Keying members by a hash of the member first
-/// (`version hash member`) would spread any set evenly.
+/// Member records are keyed by a hash of the member first (`version hash member`, see
+/// `keys::set`), so positions are evenly spread whatever the members look like: about two
+/// tries do and the picks are uniform.
 struct Seeker {
     prefix: [u8; 8],
     /// The first member record.
