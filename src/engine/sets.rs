@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 
 use super::coll::{coll_at, live_coll, or_new, repeats, store};
-use super::header::{CollMeta, Header, Value};
+use super::header::CollMeta;
 use super::overlay::ScanRange;
 use super::scan::{coll_scan, scan_page, try_walk, walk, CollScan};
 use super::space::Space;
@@ -642,13 +642,8 @@ pub(super) fn apply(
         Command::Store { db, op, dst, keys } => {
             let sets = sources(txn, *db, keys, now)?;
             let members = combine(txn, *op, &sets)?;
+            // Whatever `dst` held is replaced (or deleted, for no members), its TTL too.
             let (raw, _) = txn.header(*db, dst, now)?;
-            if members.is_empty() {
-                if let Some(raw) = raw {
-                    txn.remove(*db, dst, &raw);
-                }
-                return Ok(Response::Int(0));
-            }
             let meta = CollMeta {
                 version: ctx.index,
                 len: members.len() as u64,
@@ -656,7 +651,7 @@ pub(super) fn apply(
             for m in &members {
                 txn.put_record(Space::Sets, member_record(meta.version, m), Vec::new());
             }
-            txn.put(*db, dst, raw.as_ref(), Header::new(Value::Set(meta), None));
+            store(txn, *db, dst, raw.as_ref(), None, meta, KeyType::Set);
             Ok(Response::Int(meta.len as i64))
         }
     }

@@ -599,22 +599,15 @@ fn store_new(
     items: &[Scored],
     ctx: &ApplyContext,
 ) -> Result<Response, CommandError> {
-    let (raw, live) = txn.header(db, dst, ctx.now_ms)?;
-    if items.is_empty() {
-        if let (Some(raw), Some(_)) = (&raw, &live) {
-            txn.remove(db, dst, raw);
-        }
-        return Ok(Response::Int(0));
-    }
-    let version = ctx.index;
-    for (m, s) in items {
-        put_member(txn, version, m, None, *s);
-    }
+    let (raw, _) = txn.header(db, dst, ctx.now_ms)?;
     let meta = CollMeta {
-        version,
+        version: ctx.index,
         len: items.len() as u64,
     };
-    txn.put(db, dst, raw.as_ref(), Header::new(Value::ZSet(meta), None));
+    for (m, s) in items {
+        put_member(txn, meta.version, m, None, *s);
+    }
+    store(txn, db, dst, raw.as_ref(), None, meta, KeyType::ZSet);
     Ok(Response::Int(items.len() as i64))
 }
 
