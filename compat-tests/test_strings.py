@@ -346,3 +346,100 @@ def test_differences_from_redis_found_by_the_seam_issue(srv, r):
     r.set("n", "-9223372036854775808")
     assert err(r, "DECRBY", "n", "1") == OVERFLOW
     assert err(r, "DECRBY", "n", "-9223372036854775808") == "decrement would overflow"
+
+
+BIT_OFFSET = "bit offset is not an integer or out of range"
+BIT_VALUE = "bit is not an integer or out of range"
+
+
+def test_setbit_getbit(r):
+    assert r.setbit("b", 1, 1) == 0
+    assert r.get("b") == "\x40"
+    assert r.setbit("b", 1, 1) == 1
+    assert r.setbit("b", 1, 0) == 1
+    assert r.setbit("b", 23, 1) == 0
+    assert r.strlen("b") == 3
+    assert r.getbit("b", 23) == 1 and r.getbit("b", 22) == 0
+    assert r.getbit("b", 1000) == 0 and r.getbit("missing", 0) == 0
+    # Clearing a bit past the end grows the string too.
+    assert r.setbit("c", 15, 0) == 0
+    assert r.strlen("c") == 2
+    r.set("s", "1")  # 0x31
+    assert [r.getbit("s", i) for i in range(8)] == [0, 0, 1, 1, 0, 0, 0, 1]
+    r.set("t", "v", ex=100)
+    r.setbit("t", 0, 1)
+    assert r.ttl("t") > 90
+    assert err(r, "SETBIT", "b", 4294967296, 1) == BIT_OFFSET
+    assert err(r, "SETBIT", "b", -1, 1) == BIT_OFFSET
+    assert err(r, "SETBIT", "b", "x", 1) == BIT_OFFSET
+    assert err(r, "GETBIT", "b", 4294967296) == BIT_OFFSET
+    for bad in ("-1", "2", "10", "x"):
+        assert err(r, "SETBIT", "b", 0, bad) == BIT_VALUE
+    r.lpush("l", "a")
+    assert err(r, "SETBIT", "l", 0, 1) == WRONGTYPE
+    assert err(r, "GETBIT", "l", 0) == WRONGTYPE
+    assert err(r, "SETBIT", "b", 0) == "wrong number of arguments for 'setbit' command"
+
+
+def test_bitcount(r):
+    r.set("s", "foobar")
+    assert r.bitcount("s") == 26
+    assert r.bitcount("s", 0, 0) == 4
+    assert r.bitcount("s", 1, 1) == 6
+    assert r.bitcount("s", -2, -1) == 7
+    assert r.bitcount("s", -1, -2) == 0
+    assert r.bitcount("s", 0, 1000) == 26
+    assert r.execute_command("BITCOUNT", "s", 1, 1, "BIT") == 1
+    assert r.execute_command("BITCOUNT", "s", 5, 30, "bit") == 17
+    assert r.execute_command("BITCOUNT", "s", 0, 0, "BYTE") == 4
+    assert r.bitcount("missing") == 0
+    # A missing key counts 0 before its arguments are read, as in Redis 7.0.
+    assert r.execute_command("BITCOUNT", "missing", 0) == 0
+    assert err(r, "BITCOUNT", "s", 0) == SYNTAX
+    assert err(r, "BITCOUNT", "s", 0, 1, "foo") == SYNTAX
+    assert err(r, "BITCOUNT", "s", 0, 1, 2, 3) == SYNTAX
+    assert err(r, "BITCOUNT", "s", "a", 1) == NOT_INT
+    r.lpush("l", "a")
+    assert err(r, "BITCOUNT", "l") == WRONGTYPE
+
+
+def test_lcs(r, rp):
+    r.mset({"a": "ohmytext", "b": "mynewtext"})
+    assert rp.execute_command("LCS", "a", "b") == "mytext"
+    assert rp.execute_command("LCS", "a", "b", "LEN") == 6
+    assert rp.execute_command("LCS", "a", "missing") == ""
+    flat = r.execute_command("LCS", "a", "b", "IDX", "MINMATCHLEN", 4, "WITHMATCHLEN")
+    assert flat == ["matches", [[[4, 7], [5, 8], 4]], "len", 6]
+    flat = r.execute_command("LCS", "a", "b", "IDX")
+    assert flat == ["matches", [[[4, 7], [5, 8]], [[2, 3], [0, 1]]], "len", 6]
+    reply = rp.execute_command("LCS", "a", "b", "IDX", "minmatchlen", -1)
+    if isinstance(reply, dict):
+        reply = ["matches", reply["matches"], "len", reply["len"]]
+    assert reply == ["matches", [[[4, 7], [5, 8]], [[2, 3], [0, 1]]], "len", 6]
+    assert err(r, "LCS", "a", "b", "LEN", "IDX") == (
+        "If you want both the length and indexes, please just use IDX."
+    )
+    assert err(r, "LCS", "a", "b", "foo") == SYNTAX
+    assert err(r, "LCS", "a", "b", "MINMATCHLEN") == SYNTAX
+    assert err(r, "LCS", "a", "b", "MINMATCHLEN", "x") == NOT_INT
+    r.lpush("l", "a")
+    # The type is checked before the options.
+    assert err(r, "LCS", "a", "l", "foo") == "The specified keys must contain string values"
+    # The DP table is bounded (20000 x 20000 cells exceed 512 MiB).
+    r.set("big", "a" * 20000)
+    assert "exceeds proto-max-bulk-len" in err(r, "LCS", "big", "big")
+
+
+def test_incrbyfloat_refuses_nul_bytes(r):
+    r.set("foo", "1")
+    r.setrange("foo", 2, "2")
+    assert r.get("foo") == "1\x002"
+    assert NOT_FLOAT in err(r, "INCRBYFLOAT", "foo", 1)
+    r.set("n", "1")
+    assert NOT_FLOAT in err(r, "INCRBYFLOAT", "n", "1\x002")
+    assert r.get("n") == "1"
+    r.hset("h", "f", "1")
+    r.hset("h", "g", "1\x002")
+    assert "hash value is not a float" in err(r, "HINCRBYFLOAT", "h", "g", 1)
+    assert NOT_FLOAT in err(r, "HINCRBYFLOAT", "h", "f", "1\x002")
+    assert r.incrbyfloat("n", "1.5") == 2.5

@@ -43,6 +43,13 @@ pub enum Command {
         offset: u64,
         value: Bytes,
     },
+    /// `SETBIT key offset value`: replies with the bit's previous value.
+    SetBit {
+        db: Db,
+        key: Bytes,
+        offset: u64,
+        on: bool,
+    },
 }
 
 /// A read of strings.
@@ -65,5 +72,26 @@ pub enum Query {
         key: Bytes,
         start: i64,
         end: i64,
+    },
+    /// `GETBIT key offset`.
+    GetBit {
+        db: Db,
+        key: Bytes,
+        offset: u64,
+    },
+    /// `BITCOUNT key [start end [BYTE|BIT]]`, the arguments after the key unparsed: Redis
+    /// reads them only once the key is found to be a string.
+    BitCount {
+        db: Db,
+        key: Bytes,
+        args: Vec<Bytes>,
+    },
+    /// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]`, the options unparsed: Redis
+    /// reads them only once both keys are found to be strings (or missing).
+    Lcs {
+        db: Db,
+        a: Bytes,
+        b: Bytes,
+        args: Vec<Bytes>,
     },
 }

@@ -56,20 +56,14 @@ fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-/// Redis's `string2ld`: `strtold` over the whole text, in the C locale. Like Redis, the text
-/// ends at a NUL byte (it is copied into a C string), and an empty C string reads as 0.
-fn parse(raw: &[u8]) -> Option<LongDouble> {
-    if raw.is_empty() || raw.len() >= MAX_CHARS {
+/// Redis's `string2ld`: `strtold` over the whole text, in the C locale. Redis copies the text
+/// into a C string and refuses it unless `strtold` read all of it, so a NUL byte anywhere (where
+/// `strtold` stops) refuses it ("string to double with null terminator").
+fn parse(s: &[u8]) -> Option<LongDouble> {
+    if s.is_empty() || s.len() >= MAX_CHARS || s.contains(&0) {
         return None;
     }
-    let s = match raw.iter().position(|&b| b == 0) {
-        Some(end) => &raw[..end],
-        None => raw,
-    };
-    let Some(&first) = s.first() else {
-        // strtold("") converts nothing and leaves the end pointer on the terminator.
-        return Some(LongDouble::ZERO);
-    };
+    let first = s[0];
     if is_c_space(first) {
         return None;
     }
@@ -409,9 +403,21 @@ mod tests {
     }
 
     #[test]
-    fn text_ends_at_a_nul_as_in_c() {
-        assert_eq!(incr_by_float(Some(b"2\0junk"), b"1"), Ok(Bytes::from("3")));
-        assert_eq!(incr_by_float(Some(b"\0"), b"1"), Ok(Bytes::from("1")));
+    fn a_nul_byte_anywhere_is_refused() {
+        // `SET foo 1` then `SETRANGE foo 2 2`: "1\02".
+        let refused = [&b"1\x002"[..], b"2\0junk", b"\0", b"1\0", b"\x001"];
+        for bad in refused {
+            assert_eq!(
+                incr_by_float(Some(bad), b"1"),
+                Err(FloatError::CurrentNotFloat)
+            );
+            assert_eq!(
+                incr_by_float(Some(b"1"), bad),
+                Err(FloatError::DeltaNotFloat)
+            );
+            assert_eq!(check_increment(bad), Err(FloatError::DeltaNotFloat));
+        }
+        assert_eq!(incr_by_float(Some(b"1"), b"1"), Ok(Bytes::from("2")));
     }
 
     #[test]

@@ -200,7 +200,241 @@ pub(super) fn apply(
             write_string(txn, *db, key, raw.as_ref(), buf.freeze(), expire_at, now);
             Ok(Response::Int(len))
         }
+        Command::SetBit {
+            db,
+            key,
+            offset,
+            on,
+        } => {
+            let (raw, live) = txn.header(*db, key, now)?;
+            let (current, expire_at) = current_number(&live)?;
+            let byte = (offset >> 3) as usize;
+            if byte as u64 >= MAX_STRING {
+                // The front-end bounds the offset already.
+                return Err(CommandError::StringTooLong);
+            }
+            let mut buf = BytesMut::from(current.as_deref().unwrap_or_default());
+            if buf.len() <= byte {
+                buf.resize(byte + 1, 0);
+            }
+            let mask = 1u8 << (7 - (offset & 7));
+            let old = buf[byte] & mask != 0;
+            if *on {
+                buf[byte] |= mask;
+            } else {
+                buf[byte] &= !mask;
+            }
+            write_string(txn, *db, key, raw.as_ref(), buf.freeze(), expire_at, now);
+            Ok(Response::Int(old as i64))
+        }
     }
+}
+
+/// The bit at `offset` (bit 0 is the most significant bit of the first byte), 0 past the end.
+pub fn get_bit(v: &[u8], offset: u64) -> bool {
+    v.get((offset >> 3) as usize)
+        .is_some_and(|b| b & (1 << (7 - (offset & 7))) != 0)
+}
+
+/// BITCOUNT over `v`, the range `(start, end, in_bits)` computed exactly as Redis does.
+pub fn bit_count(v: &[u8], range: Option<(i64, i64, bool)>) -> i64 {
+    let (mut start, mut end, mut first_mask, mut last_mask) = (0i64, v.len() as i64 - 1, 0u8, 0u8);
+    if let Some((s, e, bits)) = range {
+        if s < 0 && e < 0 && s > e {
+            return 0;
+        }
+        let total = if bits {
+            (v.len() as i64) << 3
+        } else {
+            v.len() as i64
+        };
+        start = if s < 0 { total.saturating_add(s) } else { s }.max(0);
+        end = if e < 0 { total.saturating_add(e) } else { e }.max(0);
+        if end >= total {
+            end = total - 1;
+        }
+        if bits && start <= end {
+            // Masks of the bits outside the range in its first and last bytes.
+            first_mask = !((1u16 << (8 - (start & 7))) - 1) as u8;
+            last_mask = ((1u16 << (7 - (end & 7))) - 1) as u8;
+            start >>= 3;
+            end >>= 3;
+        }
+    }
+    if start > end {
+        return 0;
+    }
+    let bytes = &v[start as usize..=end as usize];
+    let mut count: i64 = bytes.iter().map(|b| b.count_ones() as i64).sum();
+    count -= (bytes[0] & first_mask).count_ones() as i64;
+    count -= (bytes[bytes.len() - 1] & last_mask).count_ones() as i64;
+    count
+}
+
+/// BITCOUNT's arguments after the key: none, or `start end [BYTE|BIT]`.
+fn bit_count_range(args: &[Bytes]) -> Result<Option<(i64, i64, bool)>, CommandError> {
+    let int = |b: &Bytes| parse_i64(b).ok_or(CommandError::NotInteger);
+    match args {
+        [] => Ok(None),
+        [s, e, rest @ ..] if rest.len() <= 1 => {
+            let (s, e) = (int(s)?, int(e)?);
+            let bits = match rest.first() {
+                None => false,
+                Some(u) if u.eq_ignore_ascii_case(b"bit") => true,
+                Some(u) if u.eq_ignore_ascii_case(b"byte") => false,
+                Some(_) => return Err(CommandError::Syntax),
+            };
+            Ok(Some((s, e, bits)))
+        }
+        _ => Err(CommandError::Syntax),
+    }
+}
+
+/// What `LCS` replies with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LcsReply {
+    /// The common subsequence itself.
+    String,
+    /// `LEN`: its length.
+    Len,
+    /// `IDX [MINMATCHLEN n] [WITHMATCHLEN]`: the matching ranges, from the strings' ends.
+    Idx {
+        min_match_len: u64,
+        with_match_len: bool,
+    },
+}
+
+/// LCS's options, as Redis reads them.
+fn lcs_reply(args: &[Bytes]) -> Result<LcsReply, CommandError> {
+    let (mut len, mut idx, mut with_match_len, mut min_match_len) = (false, false, false, 0);
+    let mut i = 0;
+    while i < args.len() {
+        let opt = &args[i];
+        if opt.eq_ignore_ascii_case(b"idx") {
+            idx = true;
+        } else if opt.eq_ignore_ascii_case(b"len") {
+            len = true;
+        } else if opt.eq_ignore_ascii_case(b"withmatchlen") {
+            with_match_len = true;
+        } else if opt.eq_ignore_ascii_case(b"minmatchlen") && i + 1 < args.len() {
+            i += 1;
+            min_match_len = parse_i64(&args[i]).ok_or(CommandError::NotInteger)?.max(0) as u64;
+        } else {
+            return Err(CommandError::Syntax);
+        }
+        i += 1;
+    }
+    if idx && len {
+        return Err(CommandError::Other(
+            "ERR If you want both the length and indexes, please just use IDX.".into(),
+        ));
+    }
+    Ok(if idx {
+        LcsReply::Idx {
+            min_match_len,
+            with_match_len,
+        }
+    } else if len {
+        LcsReply::Len
+    } else {
+        LcsReply::String
+    })
+}
+
+/// The most transient memory LCS may use for its table (Redis's default proto-max-bulk-len,
+/// which bounds it there).
+pub const MAX_LCS_TABLE: u64 = MAX_STRING;
+
+/// `LCS` over two strings, as Redis's `lcsCommand` computes and replies. Its refusals are
+/// LCS's own wording in Redis, which no typed error has (`CommandError` is not this model's).
+pub fn lcs(a: &[u8], b: &[u8], reply: LcsReply) -> Result<Response, CommandError> {
+    if a.len() as u64 >= u32::MAX as u64 - 1 || b.len() as u64 >= u32::MAX as u64 - 1 {
+        return Err(CommandError::Other("ERR String too long for LCS".into()));
+    }
+    let (alen, blen) = (a.len(), b.len());
+    let cells = (alen as u64 + 1) * (blen as u64 + 1);
+    if cells.saturating_mul(4) > MAX_LCS_TABLE {
+        return Err(CommandError::Other(
+            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len".into(),
+        ));
+    }
+    let w = blen + 1;
+    let mut t = vec![0u32; cells as usize];
+    for i in 1..=alen {
+        for j in 1..=blen {
+            t[i * w + j] = if a[i - 1] == b[j - 1] {
+                t[(i - 1) * w + j - 1] + 1
+            } else {
+                t[(i - 1) * w + j].max(t[i * w + j - 1])
+            };
+        }
+    }
+    let total = t[alen * w + blen] as usize;
+    if reply == LcsReply::Len {
+        return Ok(Response::Int(total as i64));
+    }
+    let (min_len, with_len) = match reply {
+        LcsReply::Idx {
+            min_match_len,
+            with_match_len,
+        } => (min_match_len, with_match_len),
+        _ => (0, false),
+    };
+    let mut result = vec![0u8; total];
+    let mut matches = Vec::new();
+    let (mut i, mut j, mut idx) = (alen, blen, total);
+    // The current range, `a_start == alen` when none is open.
+    let (mut a_start, mut a_end, mut b_start, mut b_end) = (alen, 0, 0, 0);
+    while i > 0 && j > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[j - 1] {
+            result[idx - 1] = a[i - 1];
+            if a_start == alen {
+                (a_start, a_end, b_start, b_end) = (i - 1, i - 1, j - 1, j - 1);
+            } else if a_start == i && b_start == j {
+                a_start -= 1;
+                b_start -= 1;
+            } else {
+                emit = true;
+            }
+            if a_start == 0 || b_start == 0 {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            j -= 1;
+        } else {
+            if t[(i - 1) * w + j] > t[i * w + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            if a_start != alen {
+                emit = true;
+            }
+        }
+        if emit {
+            let len = (a_end - a_start + 1) as u64;
+            if min_len == 0 || len >= min_len {
+                let range = |s: usize, e: usize| {
+                    Response::Array(vec![Response::Int(s as i64), Response::Int(e as i64)])
+                };
+                let mut m = vec![range(a_start, a_end), range(b_start, b_end)];
+                if with_len {
+                    m.push(Response::Int(len as i64));
+                }
+                matches.push(Response::Array(m));
+            }
+            a_start = alen;
+        }
+    }
+    Ok(match reply {
+        LcsReply::Idx { .. } => Response::Map(vec![
+            (Response::bulk("matches"), Response::Array(matches)),
+            (Response::bulk("len"), Response::Int(total as i64)),
+        ]),
+        _ => Response::Bulk(Bytes::from(result)),
+    })
 }
 
 /// Writes a string over whatever the key held; a deadline already past deletes the key instead,
@@ -392,6 +626,28 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
                 },
             ))
         }
+        Query::GetBit { db, key, offset } => Ok(Response::Int(
+            string_at(txn, *db, key, now)?.is_some_and(|v| get_bit(&v, *offset)) as i64,
+        )),
+        Query::BitCount { db, key, args } => {
+            // The key first: a missing one counts 0 whatever the arguments, as in Redis.
+            let Some(v) = string_at(txn, *db, key, now)? else {
+                return Ok(Response::Int(0));
+            };
+            Ok(Response::Int(bit_count(&v, bit_count_range(args)?)))
+        }
+        Query::Lcs { db, a, b, args } => {
+            let (a, b) = match (string_at(txn, *db, a, now), string_at(txn, *db, b, now)) {
+                (Ok(a), Ok(b)) => (a.unwrap_or_default(), b.unwrap_or_default()),
+                (Err(CommandError::WrongType), _) | (_, Err(CommandError::WrongType)) => {
+                    return Err(CommandError::Other(
+                        "ERR The specified keys must contain string values".into(),
+                    ))
+                }
+                (Err(e), _) | (_, Err(e)) => return Err(e),
+            };
+            lcs(&a, &b, lcs_reply(args)?)
+        }
     }
 }
 
@@ -452,5 +708,187 @@ mod tests {
         assert_eq!(clamp_range(-100, -90, 5), None);
         assert_eq!(clamp_range(i64::MIN, i64::MAX, 5), Some((0, 4)));
         assert_eq!(clamp_range(i64::MIN, i64::MIN, 5), None);
+    }
+
+    use crate::engine::testing::TestStore;
+
+    fn key(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn setbit(t: &mut TestStore, k: &str, offset: u64, on: bool) -> Response {
+        t.apply(Command::SetBit {
+            db: 0,
+            key: key(k),
+            offset,
+            on,
+        })
+    }
+
+    fn get(t: &TestStore, k: &str) -> Response {
+        t.query(Query::Get { db: 0, key: key(k) })
+    }
+
+    #[test]
+    fn setbit_grows_the_string_and_replies_with_the_old_bit() {
+        let mut t = TestStore::new();
+        assert_eq!(setbit(&mut t, "k", 1, true), Response::Int(0));
+        assert_eq!(get(&t, "k"), Response::bulk(&b"\x40"[..]));
+        assert_eq!(setbit(&mut t, "k", 1, true), Response::Int(1));
+        assert_eq!(setbit(&mut t, "k", 1, false), Response::Int(1));
+        assert_eq!(setbit(&mut t, "k", 23, true), Response::Int(0));
+        assert_eq!(get(&t, "k"), Response::bulk(&b"\x00\x00\x01"[..]));
+        // Clearing a bit past the end still grows the string, as Redis does.
+        assert_eq!(setbit(&mut t, "k", 39, false), Response::Int(0));
+        assert_eq!(get(&t, "k"), Response::bulk(&b"\x00\x00\x01\x00\x00"[..]));
+        let got = |t: &TestStore, offset| {
+            t.query(Query::GetBit {
+                db: 0,
+                key: key("k"),
+                offset,
+            })
+        };
+        assert_eq!(got(&t, 23), Response::Int(1));
+        assert_eq!(got(&t, 22), Response::Int(0));
+        assert_eq!(got(&t, 1 << 30), Response::Int(0));
+        t.apply(crate::command::hash::Command::Set {
+            db: 0,
+            key: key("h"),
+            pairs: vec![(key("f"), key("v"))],
+            only_new: false,
+        });
+        assert_eq!(
+            setbit(&mut t, "h", 0, true),
+            Response::Error(CommandError::WrongType)
+        );
+        let r = t.query(Query::GetBit {
+            db: 0,
+            key: key("h"),
+            offset: 0,
+        });
+        assert_eq!(r, Response::Error(CommandError::WrongType));
+    }
+
+    #[test]
+    fn bitcount_ranges_like_redis() {
+        let v = b"foobar";
+        assert_eq!(bit_count(v, None), 26);
+        assert_eq!(bit_count(v, Some((0, 0, false))), 4);
+        assert_eq!(bit_count(v, Some((1, 1, false))), 6);
+        assert_eq!(bit_count(v, Some((1, 1, true))), 1);
+        assert_eq!(bit_count(v, Some((5, 30, true))), 17);
+        assert_eq!(bit_count(v, Some((-2, -1, false))), 7);
+        assert_eq!(bit_count(v, Some((-1, -2, false))), 0);
+        assert_eq!(bit_count(v, Some((0, 1000, false))), 26);
+        assert_eq!(bit_count(v, Some((0, -1000, false))), 4);
+        assert_eq!(bit_count(v, Some((i64::MIN, i64::MAX, true))), 26);
+        assert_eq!(bit_count(b"", None), 0);
+        assert_eq!(bit_count(b"", Some((0, -1, true))), 0);
+        assert_eq!(bit_count(b"\xff", Some((3, 3, true))), 1);
+    }
+
+    fn lcs_ok(a: &str, b: &str, reply: LcsReply) -> Response {
+        lcs(a.as_bytes(), b.as_bytes(), reply).unwrap()
+    }
+
+    fn range(s: i64, e: i64) -> Response {
+        Response::Array(vec![Response::Int(s), Response::Int(e)])
+    }
+
+    #[test]
+    fn lcs_replies_like_redis() {
+        assert_eq!(
+            lcs_ok("ohmytext", "mynewtext", LcsReply::String),
+            Response::bulk("mytext")
+        );
+        assert_eq!(
+            lcs_ok("ohmytext", "mynewtext", LcsReply::Len),
+            Response::Int(6)
+        );
+        assert_eq!(lcs_ok("", "abc", LcsReply::String), Response::bulk(""));
+        let idx = |min_match_len, with_match_len| LcsReply::Idx {
+            min_match_len,
+            with_match_len,
+        };
+        // redis.io's example: `LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN`.
+        assert_eq!(
+            lcs_ok("ohmytext", "mynewtext", idx(4, true)),
+            Response::Map(vec![
+                (
+                    Response::bulk("matches"),
+                    Response::Array(vec![Response::Array(vec![
+                        range(4, 7),
+                        range(5, 8),
+                        Response::Int(4)
+                    ])])
+                ),
+                (Response::bulk("len"), Response::Int(6)),
+            ])
+        );
+        assert_eq!(
+            lcs_ok("ohmytext", "mynewtext", idx(0, false)),
+            Response::Map(vec![
+                (
+                    Response::bulk("matches"),
+                    Response::Array(vec![
+                        Response::Array(vec![range(4, 7), range(5, 8)]),
+                        Response::Array(vec![range(2, 3), range(0, 1)]),
+                    ])
+                ),
+                (Response::bulk("len"), Response::Int(6)),
+            ])
+        );
+    }
+
+    #[test]
+    fn bitcount_and_lcs_arguments_parse_like_redis() {
+        let args = |a: &[&str]| a.iter().map(|s| key(s)).collect::<Vec<_>>();
+        assert_eq!(bit_count_range(&args(&[])), Ok(None));
+        assert_eq!(
+            bit_count_range(&args(&["1", "-1", "bIt"])),
+            Ok(Some((1, -1, true)))
+        );
+        assert_eq!(
+            bit_count_range(&args(&["1", "2", "byte"])),
+            Ok(Some((1, 2, false)))
+        );
+        for bad in [&["0"][..], &["0", "1", "2", "3"], &["0", "1", "foo"]] {
+            assert_eq!(bit_count_range(&args(bad)), Err(CommandError::Syntax));
+        }
+        assert_eq!(
+            bit_count_range(&args(&["a", "1"])),
+            Err(CommandError::NotInteger)
+        );
+        assert_eq!(lcs_reply(&args(&[])), Ok(LcsReply::String));
+        assert_eq!(lcs_reply(&args(&["len"])), Ok(LcsReply::Len));
+        assert_eq!(
+            lcs_reply(&args(&["IDX", "minmatchlen", "-3", "WITHMATCHLEN"])),
+            Ok(LcsReply::Idx {
+                min_match_len: 0,
+                with_match_len: true
+            })
+        );
+        assert_eq!(
+            lcs_reply(&args(&["minmatchlen"])),
+            Err(CommandError::Syntax)
+        );
+        assert_eq!(
+            lcs_reply(&args(&["minmatchlen", "x"])),
+            Err(CommandError::NotInteger)
+        );
+        assert!(matches!(
+            lcs_reply(&args(&["len", "idx"])),
+            Err(CommandError::Other(_))
+        ));
+    }
+
+    #[test]
+    fn lcs_bounds_its_table() {
+        let big = vec![b'a'; 20_000];
+        let r = lcs(&big, &big, LcsReply::Len);
+        let Err(CommandError::Other(msg)) = r else {
+            panic!("{r:?}")
+        };
+        assert!(msg.contains("exceeds proto-max-bulk-len"), "{msg}");
     }
 }

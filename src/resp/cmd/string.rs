@@ -274,6 +274,73 @@ fn setrange(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     }))
 }
 
+/// The largest SETBIT/GETBIT offset: the last bit of a 512 MiB string (Redis's default
+/// proto-max-bulk-len, which bounds it there).
+const MAX_BIT_OFFSET: i64 = 512 * 1024 * 1024 * 8 - 1;
+
+/// A SETBIT/GETBIT offset.
+fn bit_offset(a: &mut Args) -> Result<u64, CommandError> {
+    let raw = a.next_bytes()?;
+    crate::engine::parse_i64(&raw)
+        .filter(|o| (0..=MAX_BIT_OFFSET).contains(o))
+        .map(|o| o as u64)
+        .ok_or_else(|| {
+            CommandError::Other("ERR bit offset is not an integer or out of range".into())
+        })
+}
+
+/// `SETBIT key offset value`
+fn setbit(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    let offset = bit_offset(a)?;
+    let on = match crate::engine::parse_i64(&a.next_bytes()?) {
+        Some(0) => false,
+        Some(1) => true,
+        _ => {
+            return Err(CommandError::Other(
+                "ERR bit is not an integer or out of range".into(),
+            ))
+        }
+    };
+    Ok(Action::write(Command::SetBit {
+        db: c.db,
+        key,
+        offset,
+        on,
+    }))
+}
+
+/// `GETBIT key offset`
+fn getbit(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    Ok(Action::read(Query::GetBit {
+        db: c.db,
+        key,
+        offset: bit_offset(a)?,
+    }))
+}
+
+/// `BITCOUNT key [start end [BYTE|BIT]]`
+fn bitcount(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    Ok(Action::read(Query::BitCount {
+        db: c.db,
+        key,
+        args: a.rest(),
+    }))
+}
+
+/// `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]`
+fn lcs(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    let (ka, kb) = (a.next_key()?, a.next_key()?);
+    Ok(Action::read(Query::Lcs {
+        db: c.db,
+        a: ka,
+        b: kb,
+        args: a.rest(),
+    }))
+}
+
 pub const COMMANDS: &[Spec] = specs!["string";
     ("get", 2, RF, (1, 1, 1), "Returns the string value of a key.", get),
     ("set", -3, W, (1, 1, 1), "Sets the string value of a key, ignoring its type.", set),
@@ -296,4 +363,8 @@ pub const COMMANDS: &[Spec] = specs!["string";
     ("getrange", 4, R, (1, 1, 1), "Returns a substring of the string stored at a key.", getrange),
     ("substr", 4, R, (1, 1, 1), "Returns a substring from a string value.", getrange),
     ("setrange", 4, W, (1, 1, 1), "Overwrites a part of a string value with another by an offset.", setrange),
+    ("setbit", 4, W, (1, 1, 1), "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", setbit),
+    ("getbit", 3, RF, (1, 1, 1), "Returns a bit value by offset.", getbit),
+    ("bitcount", -2, R, (1, 1, 1), "Counts the number of set bits (population counting) in a string.", bitcount),
+    ("lcs", -3, R, (1, 2, 1), "Finds the longest common substring.", lcs),
 ];
