@@ -423,3 +423,79 @@ def test_debug_set_active_expire(r):
         assert r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1") == "OK"
     r.psetex("k2", 50, "v")
     wait_until(lambda: r.dbsize() == 0, msg="swept")
+
+
+ZERO_DIGEST = "0" * 40
+
+
+def digest_value(r, *keys):
+    return r.execute_command("DEBUG", "DIGEST-VALUE", *keys)
+
+
+def needs_debug(r):
+    """redis-server refuses DEBUG unless started with --enable-debug-command (the fixture's
+    redis is not): skip there rather than test nothing."""
+    try:
+        r.execute_command("DEBUG", "HELP")
+    except redis.ResponseError as e:
+        if "not allowed" in str(e):
+            pytest.skip("this redis-server refuses DEBUG (enable-debug-command)")
+        raise
+
+
+def test_debug_digest_value_follows_copy_of_every_type(r, raw, proto):
+    needs_debug(r)
+    r.set("s", "value", ex=100)
+    r.rpush("l", "a", "b", "c")
+    r.hset("h", mapping={"f1": "v1", "f2": "v2"})
+    r.sadd("t", "x", "y", "z")
+    r.zadd("z", {"one": 1, "two": 2.5})
+    r.set("e", "")
+    names = ["s", "l", "h", "t", "z", "e"]
+    before = r.execute_command("DEBUG", "DIGEST")
+    assert len(before) == 40 and before != ZERO_DIGEST
+    for k in names:
+        assert r.copy(k, k + "-copy") is True
+        [d, c] = digest_value(r, k, k + "-copy")
+        assert d == c, k
+        assert len(d) == 40 and d != ZERO_DIGEST, k
+    assert r.execute_command("DEBUG", "DIGEST") != before
+    # Distinct contents, distinct digests; a change changes the digest.
+    digests = digest_value(r, *names)
+    assert len(set(digests)) == len(names)
+    r.set("s", "valuf", keepttl=True)
+    r.lset("l", 1, "B")
+    r.hset("h", "f2", "v3")
+    r.sadd("t", "w")
+    r.zadd("z", {"two": 3})
+    r.append("e", "x")
+    for k, old in zip(names, digests):
+        assert digest_value(r, k)[0] != old, k
+        assert digest_value(r, k + "-copy")[0] == old, k
+    # Insertion order does not matter for sets and hashes; it does for lists.
+    r.sadd("t1", "a", "b")
+    r.sadd("t2", "b", "a")
+    r.hset("h1", mapping={"a": "1", "b": "2"})
+    r.hset("h2", mapping={"b": "2", "a": "1"})
+    r.rpush("l1", "a", "b")
+    r.rpush("l2", "b", "a")
+    [t1, t2, h1, h2, l1, l2] = digest_value(r, "t1", "t2", "h1", "h2", "l1", "l2")
+    assert t1 == t2 and h1 == h2 and l1 != l2
+    # The reply is status lines.
+    reply = raw.call("DEBUG", "DIGEST-VALUE", "s", "missing")
+    assert reply[1] == Simple(ZERO_DIGEST) and isinstance(reply[1], Simple)
+    assert isinstance(raw.call("DEBUG", "DIGEST"), Simple)
+
+
+def test_debug_digest_of_empty_and_missing(r):
+    needs_debug(r)
+    assert r.execute_command("DEBUG", "DIGEST") == ZERO_DIGEST
+    assert digest_value(r, "missing") == [ZERO_DIGEST]
+    assert digest_value(r) == []
+    r.set("k", "v")
+    full = r.execute_command("DEBUG", "DIGEST")
+    assert full != ZERO_DIGEST
+    assert r.execute_command("DEBUG", "DIGEST") == full
+    r.delete("k")
+    assert r.execute_command("DEBUG", "DIGEST") == ZERO_DIGEST
+    assert "wrong number of arguments for 'DIGEST'" in err(r, "DEBUG", "DIGEST", "x")

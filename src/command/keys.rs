@@ -94,4 +94,11 @@ pub enum Query {
         key: Bytes,
         samples: u64,
     },
+    /// `DEBUG DIGEST-VALUE key [key ...]` (`Some`: one digest per key) and `DEBUG DIGEST`
+    /// (`None`: one digest of every database's keys and values); all zeros for a missing key or
+    /// an empty dataset.
+    Digest {
+        db: Db,
+        keys: Option<Vec<Bytes>>,
+    },
 }

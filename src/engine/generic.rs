@@ -332,6 +332,21 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
             };
             Ok(Response::Int(memory_usage(txn, key, &h, *samples)? as i64))
         }
+        Query::Digest {
+            db,
+            keys: Some(keys),
+        } => {
+            let mut out = Vec::with_capacity(keys.len());
+            for key in keys {
+                let d = match txn.live(*db, key, now)? {
+                    Some(h) => value_digest(txn, &h)?,
+                    None => [0; 20],
+                };
+                out.push(Response::Text(hex(&d)));
+            }
+            Ok(Response::Array(out))
+        }
+        Query::Digest { keys: None, .. } => Ok(Response::Text(hex(&dataset_digest(txn, now)?))),
         Query::Stamps { db, keys } => {
             let mut out = Vec::with_capacity(keys.len());
             for key in keys {
@@ -342,6 +357,114 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
             }
             Ok(Response::Array(out))
         }
+    }
+}
+
+/// A 160-bit digest, as `DEBUG DIGEST` prints it.
+type Digest = [u8; 20];
+
+/// 160 bits of hash of `data` (not cryptographic: DEBUG only compares digests of one server).
+fn hash160(data: &[u8]) -> Digest {
+    use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64_with_seed};
+    let mut out = [0; 20];
+    out[..16].copy_from_slice(&xxh3_128_with_seed(data, 0x7472_6964).to_le_bytes());
+    out[16..].copy_from_slice(&xxh3_64_with_seed(data, 0x0065_6e74).to_le_bytes()[..4]);
+    out
+}
+
+/// Redis's `mixDigest`: `digest = H(digest || data)`, so the order of the data matters.
+fn mix(digest: &mut Digest, data: &[u8]) {
+    let mut buf = Vec::with_capacity(20 + 8 + data.len());
+    buf.extend_from_slice(digest);
+    // The length too, so that ("ab", "c") and ("a", "bc") differ.
+    buf.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    buf.extend_from_slice(data);
+    *digest = hash160(&buf);
+}
+
+/// Redis's `xorDigest`: `digest ^= H(data)`, so the order of the data does not matter.
+fn xor(digest: &mut Digest, data: &[u8]) {
+    for (d, h) in digest.iter_mut().zip(hash160(data)) {
+        *d ^= h;
+    }
+}
+
+fn hex(d: &Digest) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The digest of a key's value as `DEBUG DIGEST-VALUE` gives it: its type, then its content
+/// (in order for strings, lists and sorted sets, order-free for hashes and sets), and whether
+/// it has a time to live, as Redis's `xorObjectDigest` mixes them.
+fn value_digest(txn: &Txn<'_>, h: &Header) -> Result<Digest, CommandError> {
+    let mut d = [0; 20];
+    mix(&mut d, h.key_type().name().as_bytes());
+    match &h.value {
+        Value::String(v) => mix(&mut d, v),
+        Value::List(l) => {
+            for (_, v) in txn.elements(l.version, l.head, l.tail, false)? {
+                mix(&mut d, &v);
+            }
+        }
+        Value::Hash(c) | Value::Set(c) => {
+            let space = h.elements().map_or(Space::Hashes, |(s, _)| s);
+            let prefix = keys::version_prefix(c.version);
+            for (k, v) in txn.scan(space, &ScanRange::prefix(&prefix, usize::MAX))? {
+                // A field and its value (a set member's is empty), digested together.
+                let mut element = [0; 20];
+                mix(&mut element, k.get(prefix.len()..).ok_or_else(corrupt)?);
+                mix(&mut element, &v);
+                xor(&mut d, &element);
+            }
+        }
+        Value::ZSet(c) => {
+            let prefix = keys::score_index_prefix(c.version);
+            for (k, _) in txn.scan(Space::ZSets, &ScanRange::prefix(&prefix, usize::MAX))? {
+                let (score, member) = keys::decode_score_entry(&k).ok_or_else(corrupt)?;
+                mix(&mut d, member);
+                mix(&mut d, &score.to_bits().to_le_bytes());
+            }
+        }
+    }
+    if h.expire_at.is_some() {
+        xor(&mut d, b"!!expire!!");
+    }
+    Ok(d)
+}
+
+/// `DEBUG DIGEST`: every live key of every database with its value, order-free.
+fn dataset_digest(txn: &Txn<'_>, now: i64) -> Result<Digest, CommandError> {
+    let mut out = [0; 20];
+    let prefix = keys::all_keys_prefix();
+    let mut from = prefix.to_vec();
+    loop {
+        let range = ScanRange {
+            from: &from,
+            ..ScanRange::prefix(&prefix, FLUSH_CHUNK)
+        };
+        let records = txn.scan(Space::Meta, &range)?;
+        let Some((last, _)) = records.last() else {
+            return Ok(out);
+        };
+        let mut next = last.clone();
+        next.push(0);
+        for (k, v) in &records {
+            let Some((db, _, key)) = keys::decode_key_record(k) else {
+                continue;
+            };
+            let h = Header::decode(v).ok_or_else(corrupt)?;
+            if h.is_expired(now) {
+                continue;
+            }
+            let mut d = [0; 20];
+            mix(&mut d, &[db]);
+            mix(&mut d, key);
+            mix(&mut d, &value_digest(txn, &h)?);
+            for (o, x) in out.iter_mut().zip(d) {
+                *o ^= x;
+            }
+        }
+        from = next;
     }
 }
 
@@ -372,4 +495,217 @@ fn random_key(txn: &Txn<'_>, db: Db, now: i64) -> Result<Response, CommandError>
         }
     }
     Ok(Response::Nil)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::{hash, kv, list, set, zset, End, Expiry, SetCond};
+    use crate::engine::testing::TestStore;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn digests(t: &TestStore, keys: &[&str]) -> Vec<Response> {
+        let Response::Array(out) = t.query(Query::Digest {
+            db: 0,
+            keys: Some(keys.iter().map(|k| b(k)).collect()),
+        }) else {
+            panic!("not an array")
+        };
+        out
+    }
+
+    fn digest(t: &TestStore, key: &str) -> String {
+        match digests(t, &[key]).remove(0) {
+            Response::Text(d) => d,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn all(t: &TestStore) -> String {
+        match t.query(Query::Digest { db: 0, keys: None }) {
+            Response::Text(d) => d,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn copy(t: &mut TestStore, src: &str, dst: &str) {
+        let r = t.apply(Command::Copy {
+            db: 0,
+            src: b(src),
+            dst_db: 0,
+            dst: b(dst),
+            replace: true,
+        });
+        assert_eq!(r, Response::Int(1));
+    }
+
+    const ZERO: &str = "0000000000000000000000000000000000000000";
+
+    fn set_string(t: &mut TestStore, key: &str, v: &str) {
+        t.apply(kv::Command::Set {
+            db: 0,
+            key: b(key),
+            value: b(v),
+            expiry: Expiry::Persist,
+            cond: SetCond::Always,
+            get: false,
+        });
+    }
+
+    #[test]
+    fn missing_keys_and_an_empty_dataset_digest_to_zeros() {
+        let mut t = TestStore::new();
+        assert_eq!(digest(&t, "nope"), ZERO);
+        assert_eq!(all(&t), ZERO);
+        set_string(&mut t, "k", "v");
+        assert_ne!(all(&t), ZERO);
+        assert_eq!(digest(&t, "k").len(), 40);
+        assert_eq!(digests(&t, &["k", "nope"]).len(), 2);
+        t.apply(Command::FlushAll);
+        assert_eq!(all(&t), ZERO);
+    }
+
+    #[test]
+    fn strings_digest_their_content() {
+        let mut t = TestStore::new();
+        set_string(&mut t, "a", "hello");
+        set_string(&mut t, "b", "hello");
+        set_string(&mut t, "c", "hellp");
+        assert_eq!(digest(&t, "a"), digest(&t, "b"));
+        assert_ne!(digest(&t, "a"), digest(&t, "c"));
+        // The same bytes as a list element are another value.
+        t.apply(list::Command::Push {
+            db: 0,
+            key: b("l"),
+            end: End::Right,
+            values: vec![b("hello")],
+            only_if_exists: false,
+        });
+        assert_ne!(digest(&t, "a"), digest(&t, "l"));
+        // A time to live is part of it, as in Redis.
+        let before = digest(&t, "a");
+        t.apply(Command::Expire {
+            db: 0,
+            key: b("a"),
+            at_ms: 1_000_000,
+            cond: ExpireCond::Always,
+        });
+        assert_ne!(digest(&t, "a"), before);
+    }
+
+    #[test]
+    fn every_type_digests_the_same_after_copy_and_differently_after_a_change() {
+        let mut t = TestStore::new();
+        set_string(&mut t, "s", "value");
+        t.apply(list::Command::Push {
+            db: 0,
+            key: b("l"),
+            end: End::Right,
+            values: vec![b("a"), b("b"), b("c")],
+            only_if_exists: false,
+        });
+        t.apply(hash::Command::Set {
+            db: 0,
+            key: b("h"),
+            pairs: vec![(b("f1"), b("v1")), (b("f2"), b("v2"))],
+            only_new: false,
+        });
+        t.apply(set::Command::Add {
+            db: 0,
+            key: b("t"),
+            members: vec![b("x"), b("y"), b("z")],
+        });
+        t.apply(zset::Command::Add {
+            db: 0,
+            key: b("z"),
+            flags: zset::AddFlags::default(),
+            pairs: vec![(1.0, b("one")), (2.0, b("two"))],
+        });
+        let whole = all(&t);
+        for key in ["s", "l", "h", "t", "z"] {
+            let copied = format!("{key}-copy");
+            copy(&mut t, key, &copied);
+            assert_eq!(digest(&t, key), digest(&t, &copied), "{key}");
+            assert_ne!(digest(&t, key), ZERO);
+        }
+        assert_ne!(all(&t), whole);
+        let before: Vec<String> = ["s", "l", "h", "t", "z"]
+            .iter()
+            .map(|k| digest(&t, k))
+            .collect();
+        // Reading changes nothing.
+        assert_eq!(before[0], digest(&t, "s"));
+        set_string(&mut t, "s", "valuf");
+        t.apply(list::Command::LSet {
+            db: 0,
+            key: b("l"),
+            index: 1,
+            value: b("B"),
+        });
+        t.apply(hash::Command::Set {
+            db: 0,
+            key: b("h"),
+            pairs: vec![(b("f2"), b("v3"))],
+            only_new: false,
+        });
+        t.apply(set::Command::Add {
+            db: 0,
+            key: b("t"),
+            members: vec![b("w")],
+        });
+        t.apply(zset::Command::Add {
+            db: 0,
+            key: b("z"),
+            flags: zset::AddFlags::default(),
+            pairs: vec![(3.0, b("two"))],
+        });
+        for (i, key) in ["s", "l", "h", "t", "z"].iter().enumerate() {
+            assert_ne!(digest(&t, key), before[i], "{key}");
+        }
+    }
+
+    #[test]
+    fn list_order_matters_and_set_order_does_not() {
+        let mut t = TestStore::new();
+        for (key, values) in [("l1", ["a", "b"]), ("l2", ["b", "a"])] {
+            t.apply(list::Command::Push {
+                db: 0,
+                key: b(key),
+                end: End::Right,
+                values: values.iter().map(|v| b(v)).collect(),
+                only_if_exists: false,
+            });
+        }
+        assert_ne!(digest(&t, "l1"), digest(&t, "l2"));
+        for (key, members) in [("s1", ["a", "b"]), ("s2", ["b", "a"])] {
+            t.apply(set::Command::Add {
+                db: 0,
+                key: b(key),
+                members: members.iter().map(|v| b(v)).collect(),
+            });
+        }
+        assert_eq!(digest(&t, "s1"), digest(&t, "s2"));
+        // Field and value boundaries count: {"ab": "c"} is not {"a": "bc"}.
+        for (key, f, v) in [("h1", "ab", "c"), ("h2", "a", "bc")] {
+            t.apply(hash::Command::Set {
+                db: 0,
+                key: b(key),
+                pairs: vec![(b(f), b(v))],
+                only_new: false,
+            });
+        }
+        assert_ne!(digest(&t, "h1"), digest(&t, "h2"));
+        // The dataset digest depends on key names too.
+        let whole = all(&t);
+        t.apply(Command::Rename {
+            db: 0,
+            src: b("s1"),
+            dst: b("s3"),
+            if_absent: false,
+        });
+        assert_ne!(all(&t), whole);
+    }
 }

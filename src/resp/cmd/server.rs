@@ -531,10 +531,11 @@ fn shutdown(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
     )))
 }
 
-/// `DEBUG LOG msg|SLEEP secs|SET-ACTIVE-EXPIRE 0|1|RELOAD|HELP`: the subcommands with a
+/// `DEBUG LOG msg|SLEEP secs|SET-ACTIVE-EXPIRE 0|1|RELOAD|DIGEST|DIGEST-VALUE key...|HELP`: the
+/// subcommands with a
 /// truthful answer here. Encoding internals (OBJECT, QUICKLIST-PACKED-THRESHOLD, ...) have none:
 /// trident has one representation per type.
-fn debug(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+fn debug(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     let sub = a.next_bytes()?;
     let name = String::from_utf8_lossy(&sub).to_ascii_lowercase();
     let arity = |ok: bool| {
@@ -577,6 +578,22 @@ fn debug(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
                 Response::Ok
             })))
         }
+        "digest" => {
+            if !a.is_empty() {
+                return Err(CommandError::Other(format!(
+                    "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                    String::from_utf8_lossy(&sub)
+                )));
+            }
+            Ok(Action::read(Query::Digest {
+                db: c.db,
+                keys: None,
+            }))
+        }
+        "digest-value" => Ok(Action::read(Query::Digest {
+            db: c.db,
+            keys: Some(a.rest_keys()?),
+        })),
         // The store is the snapshot: reloading it yields what is there, once made durable.
         "reload" => Ok(Action::Save(Response::Ok)),
         "help" => Ok(Action::Reply(Response::Array(
@@ -586,6 +603,8 @@ fn debug(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
                 "SLEEP <seconds>",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "RELOAD",
+                "DIGEST",
+                "DIGEST-VALUE <key> [<key> ...]",
                 "HELP",
             ]
             .into_iter()
