@@ -33,6 +33,18 @@ pub enum CommandError {
     /// A score computation gave NaN (`+inf` plus `-inf`).
     #[error("the resulting score is not a number")]
     ScoreNan,
+    /// LCS of keys that are not strings.
+    #[error("LCS needs string values")]
+    LcsNotStrings,
+    /// LCS asked for both LEN and IDX.
+    #[error("LCS takes LEN or IDX, not both")]
+    LcsLenAndIdx,
+    /// LCS of strings too long for its index type.
+    #[error("a string is too long for LCS")]
+    LcsTooLong,
+    /// LCS would need more memory for its table than a reply may take.
+    #[error("LCS would need too much memory")]
+    LcsTooMuchMemory,
     /// COPY onto itself.
     #[error("source and destination are the same")]
     SameObject,

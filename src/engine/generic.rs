@@ -342,11 +342,11 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
                     Some(h) => value_digest(txn, &h)?,
                     None => [0; 20],
                 };
-                out.push(Response::Text(hex(&d)));
+                out.push(Response::bulk(hex(&d)));
             }
             Ok(Response::Array(out))
         }
-        Query::Digest { keys: None, .. } => Ok(Response::Text(hex(&dataset_digest(txn, now)?))),
+        Query::Digest { keys: None, .. } => Ok(Response::bulk(hex(&dataset_digest(txn, now)?))),
         Query::Stamps { db, keys } => {
             let mut out = Vec::with_capacity(keys.len());
             for key in keys {
@@ -519,14 +519,14 @@ mod tests {
 
     fn digest(t: &TestStore, key: &str) -> String {
         match digests(t, &[key]).remove(0) {
-            Response::Text(d) => d,
+            Response::Bulk(d) => String::from_utf8_lossy(&d).into_owned(),
             other => panic!("{other:?}"),
         }
     }
 
     fn all(t: &TestStore) -> String {
         match t.query(Query::Digest { db: 0, keys: None }) {
-            Response::Text(d) => d,
+            Response::Bulk(d) => String::from_utf8_lossy(&d).into_owned(),
             other => panic!("{other:?}"),
         }
     }

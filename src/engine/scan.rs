@@ -149,7 +149,12 @@ pub(super) fn scan(txn: &Txn<'_>, q: &ScanArgs<'_>, now: i64) -> Result<Response
     let start: Vec<u8> = if *cursor == 0 {
         prefix.to_vec()
     } else {
-        match engine.cursors.resolve(*cursor) {
+        // A cursor of another database (or of an HSCAN) is no position here.
+        match engine
+            .cursors
+            .resolve(*cursor)
+            .filter(|p| p.starts_with(&prefix))
+        {
             // Exclusive of the last key returned.
             Some(mut last) => {
                 last.push(0);

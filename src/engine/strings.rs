@@ -325,9 +325,7 @@ fn lcs_reply(args: &[Bytes]) -> Result<LcsReply, CommandError> {
         i += 1;
     }
     if idx && len {
-        return Err(CommandError::Other(
-            "ERR If you want both the length and indexes, please just use IDX.".into(),
-        ));
+        return Err(CommandError::LcsLenAndIdx);
     }
     Ok(if idx {
         LcsReply::Idx {
@@ -345,18 +343,15 @@ fn lcs_reply(args: &[Bytes]) -> Result<LcsReply, CommandError> {
 /// which bounds it there).
 pub const MAX_LCS_TABLE: u64 = MAX_STRING;
 
-/// `LCS` over two strings, as Redis's `lcsCommand` computes and replies. Its refusals are
-/// LCS's own wording in Redis, which no typed error has (`CommandError` is not this model's).
+/// `LCS` over two strings, as Redis's `lcsCommand` computes and replies.
 pub fn lcs(a: &[u8], b: &[u8], reply: LcsReply) -> Result<Response, CommandError> {
     if a.len() as u64 >= u32::MAX as u64 - 1 || b.len() as u64 >= u32::MAX as u64 - 1 {
-        return Err(CommandError::Other("ERR String too long for LCS".into()));
+        return Err(CommandError::LcsTooLong);
     }
     let (alen, blen) = (a.len(), b.len());
     let cells = (alen as u64 + 1) * (blen as u64 + 1);
     if cells.saturating_mul(4) > MAX_LCS_TABLE {
-        return Err(CommandError::Other(
-            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len".into(),
-        ));
+        return Err(CommandError::LcsTooMuchMemory);
     }
     let w = blen + 1;
     let mut t = vec![0u32; cells as usize];
@@ -640,9 +635,7 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
             let (a, b) = match (string_at(txn, *db, a, now), string_at(txn, *db, b, now)) {
                 (Ok(a), Ok(b)) => (a.unwrap_or_default(), b.unwrap_or_default()),
                 (Err(CommandError::WrongType), _) | (_, Err(CommandError::WrongType)) => {
-                    return Err(CommandError::Other(
-                        "ERR The specified keys must contain string values".into(),
-                    ))
+                    return Err(CommandError::LcsNotStrings)
                 }
                 (Err(e), _) | (_, Err(e)) => return Err(e),
             };
@@ -876,19 +869,18 @@ mod tests {
             lcs_reply(&args(&["minmatchlen", "x"])),
             Err(CommandError::NotInteger)
         );
-        assert!(matches!(
+        assert_eq!(
             lcs_reply(&args(&["len", "idx"])),
-            Err(CommandError::Other(_))
-        ));
+            Err(CommandError::LcsLenAndIdx)
+        );
     }
 
     #[test]
     fn lcs_bounds_its_table() {
         let big = vec![b'a'; 20_000];
-        let r = lcs(&big, &big, LcsReply::Len);
-        let Err(CommandError::Other(msg)) = r else {
-            panic!("{r:?}")
-        };
-        assert!(msg.contains("exceeds proto-max-bulk-len"), "{msg}");
+        assert_eq!(
+            lcs(&big, &big, LcsReply::Len),
+            Err(CommandError::LcsTooMuchMemory)
+        );
     }
 }

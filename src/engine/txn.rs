@@ -24,6 +24,11 @@ type HeaderCache = HashMap<Vec<u8>, (Option<Header>, bool), foldhash::fast::Rand
 
 pub use super::overlay::Records;
 
+/// The longest record key fjall stores (its keys carry a 16-bit length). Models refuse longer
+/// fields and members before writing them ([`keys::MAX_KEY_LEN`]); reads of longer ones find
+/// nothing.
+const MAX_RECORD_KEY: usize = u16::MAX as usize;
+
 pub struct Txn<'a> {
     pub(super) engine: &'a Engine,
     pending: Overlay,
@@ -316,8 +321,12 @@ impl<'a> Txn<'a> {
         );
     }
 
-    /// A record of a model's keyspace, as this batch sees it.
+    /// A record of a model's keyspace, as this batch sees it. A key longer than the store takes
+    /// can hold nothing (a SISMEMBER of a 100 KB member): it reads as absent.
     pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, CommandError> {
+        if key.len() > MAX_RECORD_KEY {
+            return Ok(None);
+        }
         self.pending.read(space, self.src(), key)
     }
 
@@ -328,7 +337,9 @@ impl<'a> Txn<'a> {
     }
 
     pub fn delete_record(&mut self, space: Space, key: Vec<u8>) {
-        self.pending.delete(space, key);
+        if key.len() <= MAX_RECORD_KEY {
+            self.pending.delete(space, key);
+        }
     }
 
     /// Records of a model's keyspace in a range, as this batch sees them.

@@ -23,6 +23,14 @@ pub fn text(e: &CommandError) -> Cow<'static, str> {
         CommandError::HashNotInteger => "ERR hash value is not an integer",
         CommandError::HashNotFloat => "ERR hash value is not a float",
         CommandError::ScoreNan => "ERR resulting score is not a number (NaN)",
+        CommandError::LcsNotStrings => "ERR The specified keys must contain string values",
+        CommandError::LcsLenAndIdx => {
+            "ERR If you want both the length and indexes, please just use IDX."
+        }
+        CommandError::LcsTooLong => "ERR String too long for LCS",
+        CommandError::LcsTooMuchMemory => {
+            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+        }
         CommandError::SameObject => "ERR source and destination objects are the same",
         CommandError::KeyTooLong(max) => {
             return Cow::Owned(format!("ERR key is too long (at most {max} bytes)"))

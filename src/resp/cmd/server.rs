@@ -531,6 +531,21 @@ fn shutdown(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
     )))
 }
 
+/// Reads digests (the engine answers them as bulk hex) and replies with them as status lines,
+/// as Redis's DEBUG DIGEST does.
+fn digest_action(q: Query) -> Action {
+    fn status(r: Response) -> Response {
+        match r {
+            Response::Bulk(b) => Response::Text(String::from_utf8_lossy(&b).into_owned()),
+            Response::Array(items) => Response::Array(items.into_iter().map(status).collect()),
+            other => other,
+        }
+    }
+    Action::Async(Box::new(move |node: std::sync::Arc<crate::node::Node>| {
+        Box::pin(async move { status(node.query(&q.into(), false).await) })
+    }))
+}
+
 /// `DEBUG LOG msg|SLEEP secs|SET-ACTIVE-EXPIRE 0|1|RELOAD|DIGEST|DIGEST-VALUE key...|HELP`: the
 /// subcommands with a
 /// truthful answer here. Encoding internals (OBJECT, QUICKLIST-PACKED-THRESHOLD, ...) have none:
@@ -585,12 +600,12 @@ fn debug(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
                     String::from_utf8_lossy(&sub)
                 )));
             }
-            Ok(Action::read(Query::Digest {
+            Ok(digest_action(Query::Digest {
                 db: c.db,
                 keys: None,
             }))
         }
-        "digest-value" => Ok(Action::read(Query::Digest {
+        "digest-value" => Ok(digest_action(Query::Digest {
             db: c.db,
             keys: Some(a.rest_keys()?),
         })),
