@@ -499,3 +499,14 @@ def test_debug_digest_of_empty_and_missing(r):
     r.delete("k")
     assert r.execute_command("DEBUG", "DIGEST") == ZERO_DIGEST
     assert "wrong number of arguments for 'DIGEST'" in err(r, "DEBUG", "DIGEST", "x")
+
+
+def test_object_refcount_and_long_star_patterns(r):
+    r.set("o", "v")
+    assert r.object("refcount", "o") == 1
+    assert r.object("refcount", "missing") is None
+    # Redis's matcher fails any match that must go on past its 1001st `*` group.
+    r.set("a" * 3000, "1")
+    assert r.keys("a*" * 1001) == ["a" * 3000]
+    assert r.keys("*?" * 1000) == ["a" * 3000]
+    assert r.keys("*?" * 1001) == []

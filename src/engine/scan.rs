@@ -288,6 +288,9 @@ pub(super) struct ScanArgs<'a> {
 
 /// Redis's glob matching (`*`, `?`, `[a-z]`, `[^x]`, `\` escapes), byte-wise.
 pub fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
+    if too_nested(pattern) {
+        return false;
+    }
     let (mut p, mut i) = (0usize, 0usize);
     // Where to resume after the last `*`: (pattern index after it, string index it matched to).
     let mut star: Option<(usize, usize)> = None;
@@ -344,6 +347,32 @@ pub fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
         }
     }
     pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// Redis's matcher recurses once per `*` group and, as a guard against abusive patterns, fails
+/// any match that must go on past its 1001st group (a trailing group matches at once, without
+/// recursing). So such a pattern matches nothing there, and nothing here.
+fn too_nested(pattern: &[u8]) -> bool {
+    const MAX_NESTING: usize = 1000;
+    let mut groups = 0;
+    let mut i = 0;
+    while i < pattern.len() {
+        match pattern[i] {
+            b'\\' => i += 1,
+            b'*' => {
+                while i + 1 < pattern.len() && pattern[i + 1] == b'*' {
+                    i += 1;
+                }
+                groups += 1;
+                if groups > MAX_NESTING && i + 1 < pattern.len() {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Matches `c` against the class starting at `pattern[start] == '['`; returns whether it matched
@@ -414,5 +443,11 @@ mod tests {
         for (p, s, want) in cases {
             assert_eq!(glob_match(p.as_bytes(), s.as_bytes()), *want, "{p} vs {s}");
         }
+        let long = "a".repeat(5000);
+        // As Redis: a trailing 1001st group still matches, anything past it does not.
+        assert!(glob_match("a*".repeat(1001).as_bytes(), long.as_bytes()));
+        assert!(!glob_match("*?".repeat(1001).as_bytes(), long.as_bytes()));
+        assert!(glob_match("*?".repeat(1000).as_bytes(), long.as_bytes()));
+        assert!(glob_match("a**".repeat(1000).as_bytes(), long.as_bytes()));
     }
 }
