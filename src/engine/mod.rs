@@ -91,6 +91,8 @@ pub struct Engine {
     /// Set by [`Engine::inject_apply_failure`]: the next command applied fails as if the
     /// store had (for tests of what a storage failure does).
     fail_next_apply: AtomicBool,
+    /// Where the live ends of sorted sets begin, for the writer's pops (see `zsets::PopHints`).
+    pop_hints: parking_lot::Mutex<zsets::PopHints>,
     /// Why applying stopped, once a storage failure stopped it.
     failure: parking_lot::Mutex<Option<String>>,
     /// Holds memory-mode storage alive; dropped (and deleted) with the engine.
@@ -121,6 +123,7 @@ impl Engine {
             spaces,
             fail_next_apply: AtomicBool::new(false),
             failure: parking_lot::Mutex::new(None),
+            pop_hints: parking_lot::Mutex::new(zsets::PopHints::default()),
             counts: KeyCounts::default(),
             applied: AtomicU64::new(0),
             cursors: scan::Cursors::default(),

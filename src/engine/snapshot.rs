@@ -102,6 +102,7 @@ impl Engine {
         for (_, ks) in self.spaces.all() {
             ks.clear()?;
         }
+        self.pop_hints.lock().clear();
         Ok(())
     }
 
