@@ -939,3 +939,16 @@ def test_exec_refused_when_oom_only_if_it_queued_writes(raw, srv, r):
     assert raw.call("PING") == Simple("PONG")  # no longer in MULTI
     assert r.get("x") == "value"
     admin.close()
+
+
+def test_save_and_shutdown_are_refused_inside_multi(srv):
+    with srv.raw() as c:
+        assert c.call("MULTI") == Simple("OK")
+        assert c.call("SET", "tx:nomulti", "v") == Simple("QUEUED")
+        for cmd in (["SHUTDOWN"], ["SAVE"]):
+            reply = c.call(*cmd)
+            assert isinstance(reply, Err) and "not allowed inside a transaction" in reply, reply
+        reply = c.call("EXEC")
+        assert isinstance(reply, Err) and reply.startswith("EXECABORT"), reply
+        assert c.call("GET", "tx:nomulti") is None
+        assert c.call("PING") == Simple("PONG")  # and the server is still up

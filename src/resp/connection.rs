@@ -201,6 +201,11 @@ impl Conn<'_> {
             let queue = self.session.multi.is_some() && !runs_in_multi(spec.name);
             let reply = if !spec.arity_ok(args.len()) {
                 Some(self.wrong_arity_in(spec.name))
+            } else if queue && refused_in_multi(spec.name) {
+                self.refuse_queuing();
+                Some(Response::error(
+                    "ERR Command not allowed inside a transaction",
+                ))
             } else if !self.session.authenticated && !spec.allowed_unauthenticated() {
                 Some(Response::error("NOAUTH Authentication required."))
             } else if let Some(refused) = self.refuse_if_oom(spec) {
@@ -503,6 +508,11 @@ fn runs_in_multi(name: &str) -> bool {
         name,
         "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
     )
+}
+
+/// Commands Redis refuses inside MULTI (its `no_multi` flag): the refusal aborts the EXEC.
+fn refused_in_multi(name: &str) -> bool {
+    matches!(name, "save" | "shutdown" | "monitor" | "sync" | "psync")
 }
 
 /// How a command parsed inside MULTI waits for EXEC. Blocking commands never block there: their
