@@ -303,8 +303,10 @@ class ServerProcess:
             if not exe:
                 pytest.fail("redis-server not found on PATH (COMPAT_TARGET=redis)")
             appendfsync = {"always": "always", "everysec": "everysec", "never": "no"}[self.fsync]
+            # DEBUG enabled: the suite checks DEBUG DIGEST-VALUE and friends against it too.
             argv = [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                    "--dir", self.data_dir, "--daemonize", "no", "--logfile", ""]
+                    "--dir", self.data_dir, "--daemonize", "no", "--logfile", "",
+                    "--enable-debug-command", "yes"]
             if self.memory:
                 argv += ["--appendonly", "no"]
             else:

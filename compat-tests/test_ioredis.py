@@ -20,7 +20,7 @@ SCRIPT_TIMEOUT = 120  # the script gives up by itself after TX_DEADLINE_MS (60 s
 def node_modules():
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
-        pytest.skip("node/npm not on PATH")
+        pytest.fail("node/npm not on PATH (compat-tests/run installs nodejs and npm)")
     if not os.path.exists(os.path.join(NODE_DIR, "node_modules", "ioredis", "package.json")):
         proc = subprocess.run(
             [npm, "install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error"],

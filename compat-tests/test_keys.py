@@ -432,19 +432,7 @@ def digest_value(r, *keys):
     return r.execute_command("DEBUG", "DIGEST-VALUE", *keys)
 
 
-def needs_debug(r):
-    """redis-server refuses DEBUG unless started with --enable-debug-command (the fixture's
-    redis is not): skip there rather than test nothing."""
-    try:
-        r.execute_command("DEBUG", "HELP")
-    except redis.ResponseError as e:
-        if "not allowed" in str(e):
-            pytest.skip("this redis-server refuses DEBUG (enable-debug-command)")
-        raise
-
-
 def test_debug_digest_value_follows_copy_of_every_type(r, raw, proto):
-    needs_debug(r)
     r.set("s", "value", ex=100)
     r.rpush("l", "a", "b", "c")
     r.hset("h", mapping={"f1": "v1", "f2": "v2"})
@@ -488,7 +476,6 @@ def test_debug_digest_value_follows_copy_of_every_type(r, raw, proto):
 
 
 def test_debug_digest_of_empty_and_missing(r):
-    needs_debug(r)
     assert r.execute_command("DEBUG", "DIGEST") == ZERO_DIGEST
     assert digest_value(r, "missing") == [ZERO_DIGEST]
     assert digest_value(r) == []

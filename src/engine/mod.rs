@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use bytes::Bytes;
 use fjall::{Database, PersistMode};
 
-use crate::command::{kv, Command, CommandError, Db, Query, Response};
+use crate::command::{keys as key_ops, kv, Command, CommandError, Db, Query, Response};
 pub use exec::MAX_STEPS;
 pub use format::FORMAT_VERSION;
 pub use header::{CollMeta, Header, ListMeta, Value};
@@ -263,9 +263,18 @@ impl Engine {
             // (setting one up and dropping it was a tenth of a pipelined GET).
             return strings::get(self, *db, key, now_ms).unwrap_or_else(Response::Error);
         }
-        // Strings read single records: no point-in-time view needed.
+        // Reads of key headers alone (strings, EXISTS, TYPE, TTL, WATCH's stamps) read each
+        // record once: no point-in-time view needed. Anything that reads several records of one
+        // key, or walks keys, gets one.
         let txn = match q {
-            Query::Kv(_) => Txn::direct_reader(self),
+            Query::Kv(_)
+            | Query::Keys(
+                key_ops::Query::Exists { .. }
+                | key_ops::Query::Type { .. }
+                | key_ops::Query::Ttl { .. }
+                | key_ops::Query::DbSize { .. }
+                | key_ops::Query::Stamps { .. },
+            ) => Txn::direct_reader(self),
             _ => Txn::read_only(self),
         };
         self.query_in(&txn, q, now_ms)

@@ -531,6 +531,15 @@ fn shutdown(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
     )))
 }
 
+/// DEBUG's refusal of a subcommand it does not know, or of one given the wrong arguments, in
+/// Redis's words (which differ from the other containers' `unknown subcommand`).
+fn unknown_debug(sub: &[u8]) -> CommandError {
+    CommandError::Other(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+        String::from_utf8_lossy(sub)
+    ))
+}
+
 /// Reads digests (the engine answers them as bulk hex) and replies with them as status lines,
 /// as Redis's DEBUG DIGEST does.
 fn digest_action(q: Query) -> Action {
@@ -595,10 +604,7 @@ fn debug(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
         }
         "digest" => {
             if !a.is_empty() {
-                return Err(CommandError::Other(format!(
-                    "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-                    String::from_utf8_lossy(&sub)
-                )));
+                return Err(unknown_debug(&sub));
             }
             Ok(digest_action(Query::Digest {
                 db: c.db,
@@ -626,7 +632,7 @@ fn debug(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
             .map(Response::Status)
             .collect(),
         ))),
-        _ => Err(unknown_subcommand(&sub, "debug")),
+        _ => Err(unknown_debug(&sub)),
     }
 }
 
