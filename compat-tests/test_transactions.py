@@ -952,3 +952,35 @@ def test_save_and_shutdown_are_refused_inside_multi(srv):
         assert isinstance(reply, Err) and reply.startswith("EXECABORT"), reply
         assert c.call("GET", "tx:nomulti") is None
         assert c.call("PING") == Simple("PONG")  # and the server is still up
+
+
+def _min_replicas(r, n):
+    r.config_set("min-replicas-to-write", str(n))
+
+
+def test_min_replicas_to_write_refuses_writes_without_enough_replicas(raw, srv, r):
+    """A lone node has no replicas: with min-replicas-to-write 1 writes get NOREPLICAS, reads
+    and EXECs of reads still run; a write queued before the setting makes EXEC abort."""
+    admin = srv.client(protocol=2)
+    r.set("x", "1")
+    assert raw.call("MULTI") == Simple("OK")
+    assert raw.call("INCR", "x") == Simple("QUEUED")
+    _min_replicas(admin, 1)
+    try:
+        assert admin.config_get("min-slaves-to-write") == {"min-slaves-to-write": "1"}
+        with pytest.raises(redis.ResponseError, match="NOREPLICAS Not enough good replicas"):
+            r.set("y", "1")
+        assert raw.call("EXEC") == Err(
+            "EXECABORT Transaction discarded because of: "
+            "NOREPLICAS Not enough good replicas to write.")
+        assert r.get("x") == "1"
+        assert raw.call("MULTI") == Simple("OK")
+        assert raw.call("GET", "x") == Simple("QUEUED")
+        assert raw.call("EXEC") == [b"1"]
+        assert raw.call("MULTI") == Simple("OK")
+        assert raw.call("SET", "x", "2") == Err("NOREPLICAS Not enough good replicas to write.")
+        assert raw.call("EXEC") == Err(EXECABORT)
+    finally:
+        _min_replicas(admin, 0)
+    assert r.incr("x") == 2
+    admin.close()

@@ -9,6 +9,8 @@ import threading
 import pytest
 import redis
 
+from .conftest import poll
+
 pytestmark = pytest.mark.trident_only
 
 
@@ -123,3 +125,34 @@ def test_spop_removes_the_same_members_on_every_replica(cluster3):
             r.close()
     assert left[0] == left[1] == left[2]
     assert len(left[0]) == 140 and not (left[0] & popped)
+
+
+def test_min_replicas_to_write_counts_replicas_that_acknowledge_the_leader(cluster3):
+    """On the leader, min-replicas-to-write 2 is met while both followers answer; with one
+    paused longer than min-replicas-max-lag, writes get NOREPLICAS until it is back."""
+    leader = cluster3.wait_stable()
+    paused = cluster3.followers(leader)[0]
+    c = leader.client()
+    try:
+        c.config_set("min-replicas-max-lag", "1")
+        c.config_set("min-replicas-to-write", "2")
+        assert c.set("mr:k", "1")
+        paused.pause()
+        try:
+            poll(lambda: _refused(c), timeout=10, msg="NOREPLICAS with a follower paused")
+            assert c.get("mr:k") == "1"  # reads still served
+        finally:
+            paused.resume()
+        poll(lambda: not _refused(c), timeout=10, msg="writes again once it is back")
+    finally:
+        c.config_set("min-replicas-to-write", "0")
+        c.close()
+
+
+def _refused(c):
+    try:
+        c.set("mr:k", "1")
+        return False
+    except redis.ResponseError as e:
+        assert "NOREPLICAS Not enough good replicas to write." in str(e)
+        return True

@@ -242,6 +242,18 @@ impl Node {
             })
             .unwrap_or_default();
         let last = m.last_log_index.unwrap_or(0);
+        let acked: BTreeMap<NodeId, u64> = m
+            .heartbeat
+            .as_ref()
+            .map(|h| {
+                h.iter()
+                    .filter_map(|(id, t)| {
+                        let at = **t.as_ref()?;
+                        Some((*id, openraft::Instant::elapsed(&at).as_millis() as u64))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let members = membership
             .nodes()
             .map(|(id, info)| {
@@ -258,6 +270,7 @@ impl Node {
                     } else {
                         None
                     },
+                    acked_ms_ago: acked.get(id).copied(),
                 }
             })
             .collect();
@@ -310,6 +323,8 @@ pub struct MemberStatus {
     pub voter: bool,
     pub matched_index: Option<u64>,
     pub lag: Option<u64>,
+    /// On the leader: how long ago this member last acknowledged a heartbeat or entries.
+    pub acked_ms_ago: Option<u64>,
 }
 
 /// Copies what the hot paths need out of openraft's metrics (who leads, whether we are alone).

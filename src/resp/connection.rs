@@ -210,6 +210,8 @@ impl Conn<'_> {
                 Some(Response::error("NOAUTH Authentication required."))
             } else if let Some(refused) = self.refuse_if_oom(spec) {
                 Some(refused)
+            } else if let Some(refused) = self.refuse_if_few_replicas(spec) {
+                Some(refused)
             } else {
                 let ctx = Ctx {
                     db: self.session.db,
@@ -218,10 +220,9 @@ impl Conn<'_> {
                     Err(e) if queue => Some(self.enqueue(Queued::Refused(e))),
                     Err(e) => Some(e.into()),
                     Ok(action) if queue => {
-                        if spec.flags.contains(&"denyoom") {
-                            if let Some(m) = self.session.multi.as_mut() {
-                                m.denyoom = true;
-                            }
+                        if let Some(m) = self.session.multi.as_mut() {
+                            m.denyoom |= spec.flags.contains(&"denyoom");
+                            m.writes |= spec.flags.contains(&"write");
                         }
                         Some(self.enqueue(queued(action)))
                     }
@@ -309,6 +310,34 @@ impl Conn<'_> {
         }
         self.refuse_queuing();
         Some(Response::error(oom))
+    }
+
+    /// With `min-replicas-to-write` set, writes are refused while too few replicas keep up, as
+    /// in Redis: inside MULTI the refusal aborts the transaction, and an EXEC with a write
+    /// queued is itself refused.
+    fn refuse_if_few_replicas(&mut self, spec: &cmd::Spec) -> Option<Response> {
+        if self
+            .server
+            .min_replicas
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == 0
+        {
+            return None;
+        }
+        let in_exec = spec.name == "exec" && self.session.multi.as_ref().is_some_and(|m| m.writes);
+        if !(spec.flags.contains(&"write") || in_exec) || !self.server.too_few_replicas() {
+            return None;
+        }
+        let refusal = "NOREPLICAS Not enough good replicas to write.";
+        if in_exec {
+            self.session.multi = None;
+            self.session.watches.clear();
+            return Some(Response::error(format!(
+                "EXECABORT Transaction discarded because of: {refusal}"
+            )));
+        }
+        self.refuse_queuing();
+        Some(Response::error(refusal))
     }
 
     /// A command refused while a transaction is queued makes its EXEC abort, as in Redis.

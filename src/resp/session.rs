@@ -23,6 +23,10 @@ pub struct Server {
     pub config: RwLock<BTreeMap<String, String>>,
     /// `maxmemory` in bytes (0: no limit), kept apart from `config` for the per-command check.
     pub maxmemory: AtomicU64,
+    /// `min-replicas-to-write` (0: off) and `min-replicas-max-lag` in seconds: writes are
+    /// refused unless that many other members acknowledged the leader that recently.
+    pub min_replicas: AtomicU64,
+    pub min_replicas_max_lag: AtomicU64,
 }
 
 impl Server {
@@ -53,6 +57,10 @@ impl Server {
             ("port", port),
             ("bind", host),
             ("maxmemory", "0".into()),
+            ("min-replicas-to-write", "0".into()),
+            ("min-replicas-max-lag", "10".into()),
+            ("min-slaves-to-write", "0".into()),
+            ("min-slaves-max-lag", "10".into()),
             ("maxmemory-policy", "noeviction".into()),
             ("maxmemory-samples", "5".into()),
             ("timeout", "0".into()),
@@ -97,6 +105,8 @@ impl Server {
             clients: Clients::default(),
             config: RwLock::new(config),
             maxmemory: AtomicU64::new(0),
+            min_replicas: AtomicU64::new(0),
+            min_replicas_max_lag: AtomicU64::new(10),
         }
     }
 
@@ -112,9 +122,32 @@ impl Server {
         limit > 0 && used_memory() > limit
     }
 
+    /// Whether `min-replicas-to-write` is set and fewer other members than that acknowledged
+    /// this node within `min-replicas-max-lag` seconds (a node that does not lead has none).
+    pub fn too_few_replicas(&self) -> bool {
+        let wanted = self.min_replicas.load(Ordering::Relaxed);
+        if wanted == 0 {
+            return false;
+        }
+        let max_lag_ms = self.min_replicas_max_lag.load(Ordering::Relaxed) * 1000;
+        let s = self.node.cluster_status();
+        let good = s
+            .members
+            .iter()
+            .filter(|m| m.id != s.node_id && m.acked_ms_ago.is_some_and(|ms| ms <= max_lag_ms))
+            .count() as u64;
+        good < wanted
+    }
+
     /// The other name of a parameter Redis kept under its old name (`ziplist` for `listpack`):
     /// setting one sets both.
     pub fn config_alias(name: &str) -> Option<String> {
+        if let Some(rest) = name.strip_prefix("min-slaves-") {
+            return Some(format!("min-replicas-{rest}"));
+        }
+        if let Some(rest) = name.strip_prefix("min-replicas-") {
+            return Some(format!("min-slaves-{rest}"));
+        }
         const ALIASED: [&str; 4] = ["hash-max-", "zset-max-", "list-max-", "set-max-"];
         if !ALIASED.iter().any(|p| name.starts_with(p)) {
             return None;
@@ -178,6 +211,8 @@ pub struct Multi {
     pub failed: bool,
     /// A queued command may grow the data set: EXEC is refused while over `maxmemory`.
     pub denyoom: bool,
+    /// A queued command writes: EXEC is refused while `min-replicas-to-write` is not met.
+    pub writes: bool,
 }
 
 /// One command queued in MULTI.

@@ -132,7 +132,8 @@ fn replication_fields(node: &crate::node::Node) -> Vec<(&'static str, String)> {
                 format!(
                     "ip={ip},port={port},state=online,offset={},lag={}",
                     m.matched_index.unwrap_or(0),
-                    m.lag.unwrap_or(0)
+                    // Redis's lag: seconds since the replica last acknowledged.
+                    m.acked_ms_ago.map_or(0, |ms| ms / 1000)
                 ),
             ));
         }
@@ -366,6 +367,16 @@ fn config(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
                             "no" => Fsync::Never,
                             _ => Fsync::Everysec,
                         });
+                    }
+                    if let Some(which) = k
+                        .strip_prefix("min-replicas-")
+                        .or_else(|| k.strip_prefix("min-slaves-"))
+                    {
+                        let n = v.parse::<u64>().unwrap_or(0);
+                        match which {
+                            "to-write" => server.min_replicas.store(n, Ordering::Relaxed),
+                            _ => server.min_replicas_max_lag.store(n, Ordering::Relaxed),
+                        }
                     }
                     if k == "maxmemory" {
                         let bytes = parse_memory(&v.to_ascii_lowercase()).unwrap_or(0);
