@@ -67,13 +67,7 @@ pub fn live_coll(
 pub fn or_new(live: &Option<(Header, CollMeta)>, ctx: &ApplyContext) -> (Option<i64>, CollMeta) {
     match live {
         Some((h, c)) => (h.expire_at, *c),
-        None => (
-            None,
-            CollMeta {
-                version: ctx.index,
-                len: 0,
-            },
-        ),
+        None => (None, CollMeta::new(ctx.index, 0)),
     }
 }
 

@@ -235,7 +235,7 @@ fn db_headers(txn: &mut Txn<'_>, db: Db) -> Result<Vec<(Bytes, Header)>, Command
 
 /// Copies every element of a hash, set or sorted set to a new version (COPY). Element keys
 /// start with the version, so a copy is the same records under another prefix.
-fn copy_elements(
+pub(super) fn copy_elements(
     txn: &mut Txn<'_>,
     space: Space,
     from: &CollMeta,
@@ -249,10 +249,7 @@ fn copy_elements(
         key.extend_from_slice(rest);
         txn.put_record(space, key, v);
     }
-    Ok(CollMeta {
-        version,
-        len: from.len,
-    })
+    Ok(CollMeta::new(version, from.len))
 }
 
 /// Removes every key of a database; collection elements go to the collector.

@@ -3,7 +3,8 @@
 //!
 //! Layout: `type:u8 flags:u8 [expire_at:i64 BE if flags & 1] stamp:u64 BE payload`, where the
 //! payload is the raw value for strings, `version:u64 head:i64 tail:i64` for lists and
-//! `version:u64 len:u64` for hashes, sets and sorted sets. The stamp is the log position of the
+//! `version:u64 len:u64 [dead:u64]` for hashes, sets and sorted sets (`dead` left out while
+//! zero, so headers written before it existed read as having none). The stamp is the log position of the
 //! key's last change (what `WATCH` compares).
 
 use bytes::Bytes;
@@ -47,11 +48,24 @@ impl ListMeta {
 }
 
 /// A hash's, set's or sorted set's elements hang off `version` in the model's keyspace; `len`
-/// counts them, so the cardinality is one lookup.
+/// counts them, so the cardinality is one lookup. `dead` counts the element records deleted
+/// under this version (sets keep it): each left a tombstone that range reads walk over, so a
+/// set drained by SPOP is copied to a fresh version once they outnumber the live ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CollMeta {
     pub version: u64,
     pub len: u64,
+    pub dead: u64,
+}
+
+impl CollMeta {
+    pub fn new(version: u64, len: u64) -> CollMeta {
+        CollMeta {
+            version,
+            len,
+            dead: 0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -161,6 +175,9 @@ impl Header {
             Value::Hash(c) | Value::Set(c) | Value::ZSet(c) => {
                 out.extend_from_slice(&c.version.to_be_bytes());
                 out.extend_from_slice(&c.len.to_be_bytes());
+                if c.dead > 0 {
+                    out.extend_from_slice(&c.dead.to_be_bytes());
+                }
             }
         }
         out
@@ -180,10 +197,16 @@ impl Header {
         let (stamp, rest) = rest.split_first_chunk::<8>()?;
         let coll = |rest: &[u8]| -> Option<CollMeta> {
             let (v, r) = rest.split_first_chunk::<8>()?;
-            let (l, _) = r.split_first_chunk::<8>()?;
+            let (l, r) = r.split_first_chunk::<8>()?;
+            let dead = match r.split_first_chunk::<8>() {
+                Some((d, _)) => u64::from_be_bytes(*d),
+                None if r.is_empty() => 0,
+                None => return None,
+            };
             Some(CollMeta {
                 version: u64::from_be_bytes(*v),
                 len: u64::from_be_bytes(*l),
+                dead,
             })
         };
         let value = match kind {
@@ -217,8 +240,13 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let coll = CollMeta { version: 3, len: 7 };
+        let coll = CollMeta::new(3, 7);
+        let sparse = CollMeta {
+            dead: 40,
+            ..CollMeta::new(3, 7)
+        };
         for h in [
+            Header::new(Value::Set(sparse), Some(5)),
             Header::string(Bytes::from_static(b"v"), None),
             Header::string(Bytes::new(), Some(-1)),
             Header {

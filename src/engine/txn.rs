@@ -313,7 +313,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Hands a collection version to the background collector.
-    fn discard_version(&mut self, (space, version): (Space, u64)) {
+    pub fn discard_version(&mut self, (space, version): (Space, u64)) {
         self.pending.put(
             Space::Meta,
             keys::garbage(version).to_vec(),

@@ -689,10 +689,7 @@ fn store_new(
     ctx: &ApplyContext,
 ) -> Result<Response, CommandError> {
     let (raw, _) = txn.header(db, dst, ctx.now_ms)?;
-    let meta = CollMeta {
-        version: ctx.index,
-        len: items.len() as u64,
-    };
+    let meta = CollMeta::new(ctx.index, items.len() as u64);
     for (m, s) in items {
         put_member(txn, meta.version, m, None, *s);
     }
