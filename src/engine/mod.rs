@@ -19,6 +19,7 @@ mod scan;
 mod sets;
 pub mod snapshot;
 pub mod space;
+pub mod speculation;
 mod strings;
 mod txn;
 mod waiters;

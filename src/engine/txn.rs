@@ -24,6 +24,9 @@ type HeaderCache = HashMap<Vec<u8>, (Option<Header>, bool), foldhash::fast::Rand
 
 pub use super::overlay::Records;
 
+/// A key a speculation read, with its header as the view held it.
+type Touched = (Db, Bytes, Option<Header>);
+
 /// The longest record key fjall stores (its keys carry a 16-bit length). Models refuse longer
 /// fields and members before writing them ([`keys::MAX_KEY_LEN`]); reads of longer ones find
 /// nothing.
@@ -48,6 +51,8 @@ pub struct Txn<'a> {
     reading: bool,
     /// Keys written since the last [`Txn::take_changed`], when someone wants to know.
     changed: Option<Vec<(Db, Bytes)>>,
+    /// A speculation's record of every key header it read first from the view, as it was then.
+    touched: Option<RefCell<Vec<Touched>>>,
 }
 
 /// A stored header beside the same header if it is live at `now_ms`.
@@ -68,7 +73,40 @@ impl<'a> Txn<'a> {
             stamp: 0,
             reading: false,
             changed: None,
+            touched: None,
         }
+    }
+
+    /// A writer's transaction over a point-in-time view, never committed (see
+    /// [`super::speculation`]).
+    pub(super) fn speculative(engine: &'a Engine) -> Txn<'a> {
+        Txn {
+            view: Some(engine.db.snapshot()),
+            ..Txn::new(engine)
+        }
+    }
+
+    /// Starts recording the keys whose headers this transaction reads.
+    pub(super) fn track_touched(&mut self) {
+        self.touched = Some(RefCell::new(Vec::new()));
+    }
+
+    /// The keys recorded by [`Txn::track_touched`] with the change stamp each had in the view
+    /// at `now_ms` (`None`: absent or expired), as `WATCH` would have read it.
+    pub(super) fn touched(&self, now_ms: i64) -> Vec<(Db, Bytes, Option<u64>)> {
+        let Some(t) = &self.touched else {
+            return Vec::new();
+        };
+        t.borrow()
+            .iter()
+            .map(|(db, key, h)| {
+                let stamp = h
+                    .as_ref()
+                    .filter(|h| !h.is_expired(now_ms))
+                    .map(|h| h.stamp);
+                (*db, key.clone(), stamp)
+            })
+            .collect()
     }
 
     /// A query's transaction that reads the keyspaces directly: for reads of single records
@@ -247,6 +285,10 @@ impl<'a> Txn<'a> {
             Some(raw) => Some(Header::decode(&raw).ok_or_else(corrupt)?),
         };
         let seen = view(&h);
+        if let Some(t) = &self.touched {
+            t.borrow_mut()
+                .push((db, Bytes::copy_from_slice(key), h.clone()));
+        }
         self.headers.borrow_mut().insert(record, (h, false));
         Ok(seen)
     }

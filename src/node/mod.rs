@@ -428,8 +428,15 @@ impl Node {
         r
     }
 
+    /// A view of local state to run commands in without committing them (a script's calls, see
+    /// `engine::speculation`); call [`Node::linearize`] first for one that holds every write
+    /// acknowledged before.
+    pub fn speculate(&self) -> crate::engine::speculation::Speculation<'_> {
+        self.engine.speculate(now_ms())
+    }
+
     /// Waits until local state holds everything acknowledged before the call.
-    async fn linearize(&self) -> Result<(), CommandError> {
+    pub async fn linearize(&self) -> Result<(), CommandError> {
         if self.sole_voter.load(Ordering::Acquire) && self.is_leader() {
             // A group of one: every acknowledged write was applied here before it was
             // acknowledged, and no other node can lead.

@@ -208,6 +208,8 @@ impl Conn<'_> {
                 ))
             } else if !self.session.authenticated && !spec.allowed_unauthenticated() {
                 Some(Response::error("NOAUTH Authentication required."))
+            } else if self.server.scripts.is_busy() && !spec.flags.contains(&"allow_busy") {
+                Some(self.refuse_busy(spec))
             } else if let Some(refused) = self.refuse_if_oom(spec) {
                 Some(refused)
             } else if let Some(refused) = self.refuse_if_few_replicas(spec) {
@@ -283,6 +285,7 @@ impl Conn<'_> {
             Action::Block(b) => self.block(b).await?,
             Action::Async(f) => f(node.clone()).await,
             Action::Txn(op) => self.transaction(op).await,
+            Action::Script(call) => self.script(call).await,
             // Queued above; never reaches here.
             Action::Write(_) | Action::WriteThen(..) => Response::error("ERR internal error"),
         }))
@@ -338,6 +341,33 @@ impl Conn<'_> {
         }
         self.refuse_queuing();
         Some(Response::error(refusal))
+    }
+
+    /// While a script runs past `busy-reply-threshold`, other clients get BUSY (as in Redis,
+    /// where nothing else runs meanwhile); inside MULTI that aborts the transaction.
+    fn refuse_busy(&mut self, spec: &cmd::Spec) -> Response {
+        if spec.name == "exec" && self.session.multi.is_some() {
+            self.session.multi = None;
+            self.session.watches.clear();
+            return Response::error(format!(
+                "EXECABORT Transaction discarded because of: {}",
+                super::script::BUSY
+            ));
+        }
+        self.refuse_queuing();
+        Response::error(super::script::BUSY)
+    }
+
+    /// Runs a script; its writes go through the write path as one transaction.
+    async fn script(&mut self, call: super::script::Call) -> Response {
+        super::script::eval(
+            self.server.node.clone(),
+            self.server.scripts.clone(),
+            self.server.busy_after_ms(),
+            self.session.db,
+            call,
+        )
+        .await
     }
 
     /// A command refused while a transaction is queued makes its EXEC abort, as in Redis.
@@ -495,6 +525,9 @@ impl Conn<'_> {
             },
             Action::Async(f) => f(node).await,
             Action::Txn(TxnOp::Unwatch) => Response::Ok,
+            // Runs once the transaction's other commands applied: atomic on its own, but not
+            // with them (see the README's scripting notes).
+            Action::Script(call) => self.script(call).await,
             // `queued` turned every data command into a step.
             _ => Response::error("ERR command not allowed inside a transaction"),
         }

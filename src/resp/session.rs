@@ -27,6 +27,7 @@ pub struct Server {
     /// refused unless that many other members acknowledged the leader that recently.
     pub min_replicas: AtomicU64,
     pub min_replicas_max_lag: AtomicU64,
+    pub scripts: Arc<crate::resp::script::Scripts>,
 }
 
 impl Server {
@@ -107,6 +108,7 @@ impl Server {
             maxmemory: AtomicU64::new(0),
             min_replicas: AtomicU64::new(0),
             min_replicas_max_lag: AtomicU64::new(10),
+            scripts: Arc::default(),
         }
     }
 
@@ -139,9 +141,24 @@ impl Server {
         good < wanted
     }
 
+    /// How long a script runs before other clients are answered BUSY (`busy-reply-threshold`,
+    /// also known as `lua-time-limit`).
+    pub fn busy_after_ms(&self) -> u64 {
+        self.config
+            .read()
+            .get("busy-reply-threshold")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5000)
+    }
+
     /// The other name of a parameter Redis kept under its old name (`ziplist` for `listpack`):
     /// setting one sets both.
     pub fn config_alias(name: &str) -> Option<String> {
+        match name {
+            "lua-time-limit" => return Some("busy-reply-threshold".into()),
+            "busy-reply-threshold" => return Some("lua-time-limit".into()),
+            _ => {}
+        }
         if let Some(rest) = name.strip_prefix("min-slaves-") {
             return Some(format!("min-replicas-{rest}"));
         }

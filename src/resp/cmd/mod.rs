@@ -22,6 +22,7 @@ mod connection;
 mod hash;
 mod keys;
 mod list;
+mod scripting;
 mod server;
 mod set;
 mod string;
@@ -66,6 +67,8 @@ pub enum Action {
     Async(AsyncFn),
     /// MULTI, EXEC, DISCARD, WATCH, UNWATCH: handled by the connection, which owns the queue.
     Txn(transaction::TxnOp),
+    /// EVAL and its kin (see `resp::script`).
+    Script(crate::resp::script::Call),
 }
 
 impl Action {
@@ -159,6 +162,7 @@ pub fn table() -> &'static [Spec] {
             set::COMMANDS,
             zset::COMMANDS,
             transaction::COMMANDS,
+            scripting::COMMANDS,
             cluster::COMMANDS,
         ] {
             t.extend_from_slice(family);
