@@ -6,6 +6,7 @@ Reference behaviour is redis-server 7.0 (the suite runs against it with COMPAT_T
 """
 
 import hashlib
+import socket
 import threading
 import time
 
@@ -91,6 +92,22 @@ def test_errors_of_scripts(raw):
     assert isinstance(reply, Err) and "must be strings or integers" in reply, reply
     # The connection is fine afterwards.
     assert raw.call("PING") == Simple("PONG")
+
+
+def test_a_reply_that_contains_itself_is_an_error_not_a_crash(srv):
+    """Nested arrays down to an error at some depth (read as raw bytes: too deep for a
+    recursive reader), and the server still up."""
+    script = b"local a = {}; local b = {a}; a[1] = b; return a"
+    with socket.create_connection((srv.host, srv.port), timeout=10) as s:
+        s.sendall(b"*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(script), script))
+        got = b""
+        while b"reached lua stack limit" not in got:
+            chunk = s.recv(65536)
+            assert chunk, got[-200:]
+            got += chunk
+        assert got.startswith(b"*1\r\n*1\r\n")
+    with srv.raw() as c:
+        assert c.call("PING") == Simple("PONG")
 
 
 def test_a_failing_script_keeps_the_writes_made_before_it_failed(r):

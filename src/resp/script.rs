@@ -488,6 +488,8 @@ fn new_lua() -> mlua::Result<Lua> {
     ] {
         redis.raw_set(name, v)?;
     }
+    // Valkey's name for the same table.
+    g.raw_set("server", redis.clone())?;
     g.raw_set("redis", redis)?;
     Ok(lua)
 }
@@ -567,8 +569,19 @@ fn frame_to_lua(lua: &Lua, f: BytesFrame) -> mlua::Result<Value> {
     })
 }
 
+/// Deepest nesting of tables a script's reply may have: a table that contains itself must not
+/// recurse until the thread's stack runs out.
+const MAX_REPLY_DEPTH: usize = 256;
+
 /// A script's return value as a reply: Redis's Lua-to-RESP conversion.
 fn from_lua(v: &Value, sha: &str) -> Response {
+    from_lua_at(v, sha, 0)
+}
+
+fn from_lua_at(v: &Value, sha: &str, depth: usize) -> Response {
+    if depth > MAX_REPLY_DEPTH {
+        return Response::error("ERR reached lua stack limit");
+    }
     match v {
         Value::Nil => Response::Nil,
         Value::Boolean(true) => Response::Int(1),
@@ -597,7 +610,7 @@ fn from_lua(v: &Value, sha: &str) -> Response {
             for i in 1.. {
                 match t.raw_get::<Value>(i) {
                     Ok(Value::Nil) | Err(_) => break,
-                    Ok(item) => out.push(from_lua(&item, sha)),
+                    Ok(item) => out.push(from_lua_at(&item, sha, depth + 1)),
                 }
             }
             Response::Array(out)
