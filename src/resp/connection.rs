@@ -303,16 +303,22 @@ impl Conn<'_> {
         if !(spec.flags.contains(&"denyoom") || in_exec) || !self.server.over_maxmemory() {
             return None;
         }
-        let oom = "OOM command not allowed when used memory > 'maxmemory'.";
-        if in_exec {
+        Some(self.refuse(
+            in_exec,
+            "OOM command not allowed when used memory > 'maxmemory'.",
+        ))
+    }
+
+    /// A refusal by the server's state: of EXEC itself it ends the transaction with
+    /// `EXECABORT`; of a command being queued, it makes the coming EXEC abort.
+    fn refuse(&mut self, of_exec: bool, why: &str) -> Response {
+        if of_exec {
             self.session.multi = None;
             self.session.watches.clear();
-            return Some(Response::error(format!(
-                "EXECABORT Transaction discarded because of: {oom}"
-            )));
+            return Response::error(format!("EXECABORT Transaction discarded because of: {why}"));
         }
         self.refuse_queuing();
-        Some(Response::error(oom))
+        Response::error(why)
     }
 
     /// With `min-replicas-to-write` set, writes are refused while too few replicas keep up, as
@@ -331,31 +337,14 @@ impl Conn<'_> {
         if !(spec.flags.contains(&"write") || in_exec) || !self.server.too_few_replicas() {
             return None;
         }
-        let refusal = "NOREPLICAS Not enough good replicas to write.";
-        if in_exec {
-            self.session.multi = None;
-            self.session.watches.clear();
-            return Some(Response::error(format!(
-                "EXECABORT Transaction discarded because of: {refusal}"
-            )));
-        }
-        self.refuse_queuing();
-        Some(Response::error(refusal))
+        Some(self.refuse(in_exec, "NOREPLICAS Not enough good replicas to write."))
     }
 
     /// While a script runs past `busy-reply-threshold`, other clients get BUSY (as in Redis,
     /// where nothing else runs meanwhile); inside MULTI that aborts the transaction.
     fn refuse_busy(&mut self, spec: &cmd::Spec) -> Response {
-        if spec.name == "exec" && self.session.multi.is_some() {
-            self.session.multi = None;
-            self.session.watches.clear();
-            return Response::error(format!(
-                "EXECABORT Transaction discarded because of: {}",
-                super::script::BUSY
-            ));
-        }
-        self.refuse_queuing();
-        Response::error(super::script::BUSY)
+        let of_exec = spec.name == "exec" && self.session.multi.is_some();
+        self.refuse(of_exec, super::script::BUSY)
     }
 
     /// Runs a script; its writes go through the write path as one transaction.
