@@ -498,11 +498,7 @@ fn random_key(txn: &Txn<'_>, db: Db, now: i64) -> Result<Response, CommandError>
 mod tests {
     use super::*;
     use crate::command::{hash, kv, list, set, zset, End, Expiry, SetCond};
-    use crate::engine::testing::TestStore;
-
-    fn b(s: &str) -> Bytes {
-        Bytes::copy_from_slice(s.as_bytes())
-    }
+    use crate::engine::testing::{b, TestStore};
 
     fn digests(t: &TestStore, keys: &[&str]) -> Vec<Response> {
         let Response::Array(out) = t.query(Query::Digest {

@@ -378,11 +378,7 @@ mod tests {
     use super::*;
     use crate::command::keys as generic;
     use crate::command::kv;
-    use crate::engine::testing::TestStore;
-
-    fn b(s: &str) -> Bytes {
-        Bytes::copy_from_slice(s.as_bytes())
-    }
+    use crate::engine::testing::{b, TestStore};
 
     fn bulk(s: &str) -> Response {
         Response::bulk(b(s))

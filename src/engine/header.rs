@@ -4,8 +4,8 @@
 //! Layout: `type:u8 flags:u8 [expire_at:i64 BE if flags & 1] stamp:u64 BE payload`, where the
 //! payload is the raw value for strings, `version:u64 head:i64 tail:i64` for lists and
 //! `version:u64 len:u64 [dead:u64]` for hashes, sets and sorted sets (`dead` left out while
-//! zero, so headers written before it existed read as having none). The stamp is the log position of the
-//! key's last change (what `WATCH` compares).
+//! zero, so headers written before it existed read as having none). The stamp is the log
+//! position of the key's last change (what `WATCH` compares).
 
 use bytes::Bytes;
 
@@ -64,6 +64,15 @@ impl CollMeta {
             version,
             len,
             dead: 0,
+        }
+    }
+
+    /// The same collection after `n` of its element records were deleted.
+    pub fn without(self, n: u64) -> CollMeta {
+        CollMeta {
+            len: self.len.saturating_sub(n),
+            dead: self.dead.saturating_add(n),
+            ..self
         }
     }
 }

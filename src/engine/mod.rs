@@ -346,6 +346,11 @@ fn settle(result: Result<Response, CommandError>) -> Result<Response, ApplyFailu
 pub mod testing {
     use super::*;
 
+    /// Test text as bytes (keys, members, values).
+    pub fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
     pub struct TestStore {
         pub engine: Engine,
         index: u64,

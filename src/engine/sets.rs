@@ -612,7 +612,7 @@ pub(super) fn apply(
         }
         Command::Rem { db, key, members } => {
             let (raw, live) = coll_at(txn, *db, key, now, KeyType::Set)?;
-            let Some((h, mut meta)) = live else {
+            let Some((h, meta)) = live else {
                 return Ok(Response::Int(0));
             };
             let mut removed = 0u64;
@@ -624,9 +624,7 @@ pub(super) fn apply(
                 }
             }
             if removed > 0 {
-                meta.len = meta.len.saturating_sub(removed);
-                meta.dead = meta.dead.saturating_add(removed);
-                let meta = compact_if_sparse(txn, meta, ctx)?;
+                let meta = compact_if_sparse(txn, meta.without(removed), ctx)?;
                 store(txn, *db, key, raw.as_ref(), h.expire_at, meta, KeyType::Set);
             }
             Ok(Response::Int(removed as i64))
@@ -638,7 +636,7 @@ pub(super) fn apply(
             seed,
         } => {
             let (raw, live) = coll_at(txn, *db, key, now, KeyType::Set)?;
-            let Some((h, mut meta)) = live else {
+            let Some((h, meta)) = live else {
                 return Ok(match count {
                     None => Response::Nil,
                     Some(_) => Response::Set(Vec::new()),
@@ -668,10 +666,8 @@ pub(super) fn apply(
                 popped.push(member_of(&record)?);
                 txn.delete_record(Space::Sets, record);
             }
-            meta.len = meta.len.saturating_sub(popped.len() as u64);
-            meta.dead = meta.dead.saturating_add(popped.len() as u64);
             if !popped.is_empty() {
-                let meta = compact_if_sparse(txn, meta, ctx)?;
+                let meta = compact_if_sparse(txn, meta.without(popped.len() as u64), ctx)?;
                 store(txn, *db, key, raw.as_ref(), h.expire_at, meta, KeyType::Set);
             }
             Ok(match count {
@@ -686,7 +682,7 @@ pub(super) fn apply(
             member,
         } => {
             let (src_raw, src_live) = coll_at(txn, *db, src, now, KeyType::Set)?;
-            let Some((src_h, mut src_meta)) = src_live else {
+            let Some((src_h, src_meta)) = src_live else {
                 return Ok(Response::Int(0));
             };
             let (dst_raw, dst_live) = coll_at(txn, *db, dst, now, KeyType::Set)?;
@@ -702,9 +698,7 @@ pub(super) fn apply(
                 return Ok(Response::Int(0));
             }
             txn.delete_record(Space::Sets, record);
-            src_meta.len = src_meta.len.saturating_sub(1);
-            src_meta.dead = src_meta.dead.saturating_add(1);
-            let src_meta = compact_if_sparse(txn, src_meta, ctx)?;
+            let src_meta = compact_if_sparse(txn, src_meta.without(1), ctx)?;
             let expire_at = src_h.expire_at;
             store(
                 txn,
@@ -851,12 +845,8 @@ fn sscan(
 mod tests {
     use super::*;
     use crate::command::{keys as generic, kv, Expiry, SetCond};
-    use crate::engine::testing::TestStore;
+    use crate::engine::testing::{b, TestStore};
     use std::collections::HashSet;
-
-    fn b(s: &str) -> Bytes {
-        Bytes::copy_from_slice(s.as_bytes())
-    }
 
     fn bs(items: &[&str]) -> Vec<Bytes> {
         items.iter().map(|s| b(s)).collect()

@@ -1063,11 +1063,7 @@ fn scan(
 mod tests {
     use super::*;
     use crate::command::{kv, set, Expiry, SetCond};
-    use crate::engine::testing::TestStore;
-
-    fn b(s: &str) -> Bytes {
-        Bytes::copy_from_slice(s.as_bytes())
-    }
+    use crate::engine::testing::{b, TestStore};
 
     fn zadd(t: &mut TestStore, key: &str, pairs: &[(f64, &str)]) -> Response {
         zadd_with(t, key, AddFlags::default(), pairs)

@@ -227,6 +227,18 @@ impl Node {
         }
     }
 
+    /// How many other members acknowledged this node, as leader, within `max_ms`
+    /// (`min-replicas-to-write`); none when it does not lead.
+    pub fn replicas_acked_within(&self, max_ms: u64) -> usize {
+        // Read in place: a write checks this, and the metrics are a large clone.
+        let m = self.raft.metrics();
+        let acked = acked_ms_ago(&m.borrow_watched());
+        acked
+            .into_iter()
+            .filter(|(id, ms)| *id != self.id && *ms <= max_ms)
+            .count()
+    }
+
     /// A picture of the cluster as this node sees it.
     pub fn cluster_status(&self) -> ClusterStatus {
         let m = self.raft.metrics().borrow_watched().clone();
@@ -242,18 +254,7 @@ impl Node {
             })
             .unwrap_or_default();
         let last = m.last_log_index.unwrap_or(0);
-        let acked: BTreeMap<NodeId, u64> = m
-            .heartbeat
-            .as_ref()
-            .map(|h| {
-                h.iter()
-                    .filter_map(|(id, t)| {
-                        let at = **t.as_ref()?;
-                        Some((*id, openraft::Instant::elapsed(&at).as_millis() as u64))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let acked = acked_ms_ago(&m);
         let members = membership
             .nodes()
             .map(|(id, info)| {
@@ -288,6 +289,21 @@ impl Node {
             members,
         }
     }
+}
+
+/// On the leader: how long ago each member last acknowledged a heartbeat or entries.
+fn acked_ms_ago(m: &openraft::RaftMetrics<super::raft_types::TypeConfig>) -> BTreeMap<NodeId, u64> {
+    m.heartbeat
+        .as_ref()
+        .map(|h| {
+            h.iter()
+                .filter_map(|(id, t)| {
+                    let at = **t.as_ref()?;
+                    Some((*id, openraft::Instant::elapsed(&at).as_millis() as u64))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn role_name(state: ServerState, voter: bool) -> &'static str {

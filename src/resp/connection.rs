@@ -18,7 +18,7 @@ use super::encode::encode;
 use super::frame::{self, Limits, Next};
 use super::parse::Args;
 use super::session::{Multi, Queued, Server, Session};
-use crate::command::{keys, Command, Exec, Query, Response, Step};
+use crate::command::{keys, Command, Exec, Query, Response};
 use crate::engine::MAX_STEPS;
 
 /// Requests run per burst before replies are flushed, so one client's huge pipeline cannot
@@ -493,7 +493,10 @@ impl Conn<'_> {
             out.push(match q {
                 Queued::Step(_, reshape) => {
                     let r = replies.next().unwrap_or(Response::Nil);
-                    reshape.map_or(r.clone(), |f| f(r))
+                    match reshape {
+                        Some(f) => f(r),
+                        None => r,
+                    }
                 }
                 Queued::Refused(e) => Response::Error(e),
                 Queued::Later(action) => self.run_later(action).await,
@@ -569,12 +572,9 @@ fn refused_in_multi(name: &str) -> bool {
 /// How a command parsed inside MULTI waits for EXEC. Blocking commands never block there: their
 /// attempt runs once, as in Redis.
 fn queued(action: Action) -> Queued {
-    match action {
-        Action::Write(c) => Queued::Step(Step::Write(c), None),
-        Action::WriteThen(c, f) => Queued::Step(Step::Write(c), Some(f)),
-        Action::Read(q) => Queued::Step(Step::Read(q), None),
-        Action::Block(b) => Queued::Step(Step::Write(b.attempt), None),
-        other => Queued::Later(other),
+    match action.into_step() {
+        cmd::Stepped::Step(step, reshape) => Queued::Step(step, reshape),
+        cmd::Stepped::Other(other) => Queued::Later(other),
     }
 }
 

@@ -20,7 +20,7 @@ use parking_lot::Mutex;
 use redis_protocol::resp2::decode::decode_bytes;
 use redis_protocol::resp2::types::BytesFrame;
 
-use super::cmd::{self, Action, Ctx};
+use super::cmd::{self, Action, Ctx, Stepped};
 use super::parse::Args;
 use crate::command::{Command, Db, Exec, Response, Step};
 use crate::engine::speculation::Speculation;
@@ -228,10 +228,9 @@ impl Job {
             db: self.db,
             read_only: self.read_only,
         };
-        let reply = match self.run_lua(&mut calls, scripts) {
-            Ok(r) => r,
-            Err(r) => r,
-        };
+        let reply = self
+            .run_lua(&mut calls, scripts)
+            .unwrap_or_else(|failure| failure);
         let failed = matches!(reply, Response::Error(_));
         Outcome {
             reply,
@@ -375,17 +374,19 @@ impl Calls<'_, '_> {
             Ok(a) => a,
             Err(e) => return Response::Error(e),
         };
-        match action {
-            Action::Write(c) => self.write(c),
-            Action::WriteThen(c, reshape) => match self.write(c) {
+        match action.into_step() {
+            Stepped::Step(Step::Write(c), reshape) => match self.write(c) {
                 Response::Error(e) => Response::Error(e),
-                r => reshape(r),
+                r => match reshape {
+                    Some(f) => f(r),
+                    None => r,
+                },
             },
-            // Blocking commands never block in a script: their non-blocking attempt.
-            Action::Block(b) => self.write(b.attempt),
-            Action::Read(q) => self.spec.query(&q),
-            Action::Reply(r) => r,
-            _ => Response::error("ERR This Redis command is not allowed from script"),
+            Stepped::Step(Step::Read(q), _) => self.spec.query(&q),
+            Stepped::Other(Action::Reply(r)) => r,
+            Stepped::Other(_) => {
+                Response::error("ERR This Redis command is not allowed from script")
+            }
         }
     }
 
@@ -399,16 +400,12 @@ impl Calls<'_, '_> {
     }
 
     fn select(&mut self, argv: &[Bytes]) -> Response {
-        let db = std::str::from_utf8(&argv[1])
-            .ok()
-            .and_then(|s| s.parse::<i64>().ok());
-        match db {
-            Some(d) if (0..crate::engine::DATABASES as i64).contains(&d) => {
-                self.db = d as Db;
+        match cmd::db_index(&argv[1]) {
+            Ok(db) => {
+                self.db = db;
                 Response::Ok
             }
-            Some(_) => Response::error("ERR DB index is out of range"),
-            None => Response::error("ERR value is not an integer or out of range"),
+            Err(e) => Response::Error(e),
         }
     }
 }

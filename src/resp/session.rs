@@ -132,12 +132,7 @@ impl Server {
             return false;
         }
         let max_lag_ms = self.min_replicas_max_lag.load(Ordering::Relaxed) * 1000;
-        let s = self.node.cluster_status();
-        let good = s
-            .members
-            .iter()
-            .filter(|m| m.id != s.node_id && m.acked_ms_ago.is_some_and(|ms| ms <= max_lag_ms))
-            .count() as u64;
+        let good = self.node.replicas_acked_within(max_lag_ms) as u64;
         good < wanted
     }
 

@@ -29,6 +29,8 @@ mod string;
 pub mod transaction;
 mod zset;
 
+pub use keys::db_index;
+
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -37,7 +39,7 @@ use bytes::Bytes;
 
 use super::parse::Args;
 use super::session::{Server, Session};
-use crate::command::{Command, CommandError, Db, Query, Response};
+use crate::command::{Command, CommandError, Db, Query, Response, Step};
 
 /// Flag sets shared by the families' tables, as COMMAND INFO reports them.
 pub const W: &[&str] = &["write", "denyoom"];
@@ -86,6 +88,28 @@ impl Action {
     pub fn write_then(c: impl Into<Command>, reshape: fn(Response) -> Response) -> Action {
         Action::WriteThen(c.into(), reshape)
     }
+
+    /// What this action is when it runs inside a transaction or a script: a data step (with
+    /// its reply's reshaping), or something else. Blocking commands never block there: they
+    /// are their one non-blocking attempt.
+    pub fn into_step(self) -> Stepped {
+        match self {
+            Action::Write(c) => Stepped::Step(Step::Write(c), None),
+            Action::WriteThen(c, f) => Stepped::Step(Step::Write(c), Some(f)),
+            Action::Read(q) => Stepped::Step(Step::Read(q), None),
+            Action::Block(b) => Stepped::Step(Step::Write(b.attempt), None),
+            other => Stepped::Other(other),
+        }
+    }
+}
+
+/// How a reply is reshaped (`SETNX` from `SET NX`'s).
+pub type Reshape = fn(Response) -> Response;
+
+/// See [`Action::into_step`].
+pub enum Stepped {
+    Step(Step, Option<Reshape>),
+    Other(Action),
 }
 
 pub type AsyncFn = Box<
