@@ -26,7 +26,10 @@ pub(super) fn apply(
         }
     }
     let mut replies = Vec::with_capacity(exec.steps.len());
+    let recording = txn.recording_history();
+    let mut wrote = Vec::with_capacity(if recording { exec.steps.len() } else { 0 });
     for (i, step) in exec.steps.iter().enumerate() {
+        let before = txn.writes();
         let ctx = ApplyContext {
             index: ctx.index + i as u64,
             reply: true,
@@ -39,6 +42,12 @@ pub(super) fn apply(
                 r => r,
             },
         });
+        if recording {
+            wrote.push(txn.writes() != before);
+        }
+    }
+    if recording {
+        txn.set_step_writes(wrote);
     }
     Ok(Response::Array(replies))
 }

@@ -5,12 +5,14 @@
 //! last applied command, lands atomically.
 
 mod coll;
+pub mod dump;
 mod exec;
 pub mod float;
 pub mod format;
 mod generic;
 mod hashes;
 mod header;
+mod history;
 pub mod keys;
 mod lists;
 mod maintenance;
@@ -35,6 +37,7 @@ use crate::command::{keys as key_ops, kv, Command, CommandError, Db, Query, Resp
 pub use exec::MAX_STEPS;
 pub use format::FORMAT_VERSION;
 pub use header::{CollMeta, Header, ListMeta, Value};
+pub use history::Applied;
 pub use scan::glob_match;
 use space::{Space, Spaces};
 pub use strings::{clamp_range, format_float, parse_float, parse_i64};
@@ -199,7 +202,7 @@ impl Engine {
         if self.fail_next_apply.swap(false, Ordering::Relaxed) {
             return Err(ApplyFailure("injected failure".into()));
         }
-        txn.set_stamp(ctx.index);
+        txn.set_stamp(ctx.index, ctx.now_ms);
         let result = match cmd {
             Command::Kv(c) => strings::apply(txn, c, ctx),
             Command::Keys(c) => generic::apply(txn, c, ctx),

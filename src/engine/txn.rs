@@ -53,6 +53,16 @@ pub struct Txn<'a> {
     changed: Option<Vec<(Db, Bytes)>>,
     /// A speculation's record of every key header it read first from the view, as it was then.
     touched: Option<RefCell<Vec<Touched>>>,
+    /// The clock of the command being applied (see [`Txn::set_stamp`]).
+    now_ms: i64,
+    /// Key writes so far, never reset: which steps of a transaction wrote is told by it.
+    writes: u64,
+    /// While the history is recorded: keys written over or removed after their deadline had
+    /// passed, since the last [`Txn::take_expired_over`]. Whoever replays the history keeps
+    /// such a key until told to drop it (a Redis replica never expires keys on its own).
+    expired_over: Option<Vec<(Db, Bytes)>>,
+    /// While the history is recorded: which steps of the last transaction wrote something.
+    step_writes: Vec<bool>,
 }
 
 /// A stored header beside the same header if it is live at `now_ms`.
@@ -74,6 +84,10 @@ impl<'a> Txn<'a> {
             reading: false,
             changed: None,
             touched: None,
+            now_ms: 0,
+            writes: 0,
+            expired_over: None,
+            step_writes: Vec::new(),
         }
     }
 
@@ -136,9 +150,41 @@ impl<'a> Txn<'a> {
         }
     }
 
-    /// Sets the log position of the command about to apply.
-    pub fn set_stamp(&mut self, stamp: u64) {
+    /// Sets the log position and the clock of the command about to apply.
+    pub fn set_stamp(&mut self, stamp: u64, now_ms: i64) {
         self.stamp = stamp;
+        self.now_ms = now_ms;
+    }
+
+    /// Starts (or stops) recording what the history of changes needs (see [`super::Applied`]):
+    /// changed keys, keys written over after their deadline, which steps of a transaction wrote.
+    pub fn record_history(&mut self, on: bool) {
+        self.track_changes(on);
+        self.expired_over = on.then(Vec::new);
+    }
+
+    pub(super) fn recording_history(&self) -> bool {
+        self.expired_over.is_some()
+    }
+
+    /// Key writes so far (see [`Txn::writes`]).
+    pub(super) fn writes(&self) -> u64 {
+        self.writes
+    }
+
+    pub(super) fn take_expired_over(&mut self) -> Vec<(Db, Bytes)> {
+        self.expired_over
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    pub(super) fn set_step_writes(&mut self, steps: Vec<bool>) {
+        self.step_writes = steps;
+    }
+
+    pub(super) fn take_step_writes(&mut self) -> Vec<bool> {
+        std::mem::take(&mut self.step_writes)
     }
 
     /// Starts (or stops) recording which keys are written.
@@ -158,7 +204,15 @@ impl<'a> Txn<'a> {
             .unwrap_or_default()
     }
 
-    fn note_change(&mut self, db: Db, key: &[u8]) {
+    fn note_change(&mut self, db: Db, key: &[u8], old: Option<&Header>) {
+        self.writes += 1;
+        if let Some(e) = self.expired_over.as_mut() {
+            if old.is_some_and(|h| h.is_expired(self.now_ms))
+                && !e.iter().any(|(d, k)| *d == db && k.as_ref() == key)
+            {
+                e.push((db, Bytes::copy_from_slice(key)));
+            }
+        }
         if let Some(c) = self.changed.as_mut() {
             if !c.iter().any(|(d, k)| *d == db && k.as_ref() == key) {
                 c.push((db, Bytes::copy_from_slice(key)));
@@ -296,7 +350,7 @@ impl<'a> Txn<'a> {
     /// Writes `new` over `old` (the stored header, live or expired, or none).
     pub fn put(&mut self, db: Db, key: &[u8], old: Option<&Header>, mut new: Header) {
         new.stamp = self.stamp;
-        self.note_change(db, key);
+        self.note_change(db, key, old);
         let d = &mut self.counts[db as usize % DATABASES];
         match old {
             None => {
@@ -341,7 +395,7 @@ impl<'a> Txn<'a> {
     /// Deletes the key record but not its elements: they were moved to another key (RENAME) or
     /// are already gone (a list popped empty).
     pub fn detach(&mut self, db: Db, key: &[u8], old: &Header) {
-        self.note_change(db, key);
+        self.note_change(db, key, Some(old));
         let d = &mut self.counts[db as usize % DATABASES];
         d.0 -= 1;
         d.1 -= i64::from(old.expire_at.is_some());

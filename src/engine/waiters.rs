@@ -18,6 +18,7 @@ use bytes::Bytes;
 use fjall::Keyspace;
 use serde::{Deserialize, Serialize};
 
+use super::history::{Applied, Recorder};
 use super::{keys, ApplyContext, ApplyFailure, Engine, Txn};
 use crate::command::{node, Command, CommandError, Db, Response};
 
@@ -111,15 +112,19 @@ pub struct EntryContext {
 impl Engine {
     /// Applies the requests of one log entry, serving blocked clients as the keys they wait on
     /// change; returns, per request, one reply per command and appends what happened to blocked
-    /// clients to `served`. A storage failure stops it: the entry must not be committed.
+    /// clients to `served`, and to `history` (when someone follows it) every command that
+    /// changed something. A storage failure stops it: the entry must not be committed.
     pub fn apply_entry(
         &self,
         txn: &mut Txn<'_>,
         entry: &EntryContext,
         requests: &[Vec<Command>],
         served: &mut Vec<Served>,
+        history: Option<&mut Vec<Applied>>,
     ) -> Result<Vec<Vec<Response>>, ApplyFailure> {
         let (term, now_ms) = (entry.term, entry.now_ms);
+        let mut recorder = Recorder::new(history, entry.index, now_ms);
+        txn.record_history(recorder.on());
         let mut waiters = self.waiters.lock();
         drop_older_terms(txn, &mut waiters, term, served);
         let mut seq = entry.index << ENTRY_SHIFT;
@@ -132,10 +137,12 @@ impl Engine {
                 let ctx = ApplyContext {
                     index: seq,
                     now_ms,
-                    reply: entry.replies,
+                    // A follower of the history is told what a pop took.
+                    reply: entry.replies || recorder.on(),
                 };
-                // Changed keys are tracked only when someone waits: most entries serve nobody.
-                txn.track_changes(waiters.len() > 0);
+                // Changed keys are tracked only when someone waits or follows: most entries
+                // serve nobody.
+                txn.track_changes(waiters.len() > 0 || recorder.on());
                 let r = match cmd {
                     Command::Node(node::Command::Block {
                         owner,
@@ -176,6 +183,7 @@ impl Engine {
                     _ => self.apply(txn, cmd, &ctx)?,
                 };
                 let changed = txn.take_changed();
+                recorder.record(txn, cmd, &r, &changed);
                 if !changed.is_empty() && waiters.len() > 0 {
                     seq = self.serve(
                         txn,
@@ -185,12 +193,14 @@ impl Engine {
                         now_ms,
                         &mut budget,
                         served,
+                        &mut recorder,
                     )?;
                 }
                 out.push(r);
             }
             replies.push(out);
         }
+        txn.record_history(false);
         txn.track_changes(false);
         Ok(replies)
     }
@@ -208,6 +218,7 @@ impl Engine {
         now_ms: i64,
         budget: &mut usize,
         served: &mut Vec<Served>,
+        recorder: &mut Recorder<'_>,
     ) -> Result<u64, ApplyFailure> {
         let mut keys = keys;
         while let Some(key) = keys.pop_front() {
@@ -238,6 +249,7 @@ impl Engine {
                     // its place, and nobody behind it can be served from this key either.
                     break;
                 }
+                recorder.record(txn, &rec.attempt, &r, &changed);
                 let Some(rec) = waiters.remove(txn, first) else {
                     break;
                 };

@@ -4,6 +4,7 @@
 
 pub mod blocking;
 mod cluster;
+pub mod history;
 mod log_segments;
 mod log_store;
 mod network;
@@ -66,6 +67,7 @@ pub struct Node {
     sole_voter: AtomicBool,
     peers: parking_lot::Mutex<HashMap<String, Arc<Peer>>>,
     reads: reads::ReadGate,
+    history: Arc<history::History>,
     spool: PathBuf,
     _scratch: Option<tempfile::TempDir>,
 }
@@ -138,7 +140,9 @@ impl Node {
             admin_addr: config.admin.addr.to_string(),
             listeners: [(raft_types::RESP.to_string(), config.resp.addr.to_string())].into(),
         };
-        let sm = state_machine::StateMachine::new(engine.clone(), blocking.clone(), id);
+        let history = Arc::new(history::History::default());
+        let sm =
+            state_machine::StateMachine::new(engine.clone(), blocking.clone(), history.clone(), id);
         let raft = Raft::new(
             id,
             Arc::new(cluster::raft_config(&config.cluster)?),
@@ -166,6 +170,7 @@ impl Node {
             sole_voter: AtomicBool::new(false),
             peers: parking_lot::Mutex::new(HashMap::new()),
             reads: reads::ReadGate::default(),
+            history,
             spool,
             _scratch: scratch,
         });
@@ -468,6 +473,13 @@ impl Node {
 
     pub fn fsync(&self) -> Fsync {
         self.durability.get()
+    }
+
+    /// The history of changes applied here from now on (see [`history`]).
+    pub async fn follow_history(
+        &self,
+    ) -> anyhow::Result<tokio::sync::broadcast::Receiver<history::Changes>> {
+        self.history.follow().await
     }
 
     pub fn engine(&self) -> &Engine {

@@ -16,6 +16,7 @@ use openraft::storage::{EntryResponder, RaftStateMachine};
 use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
 
 use super::blocking::Blocking;
+use super::history::History;
 use super::raft_types::{term_of, BatchReply, LogId, SnapshotMeta, StoredMembership, TypeConfig};
 use crate::engine::snapshot::{Export, Record};
 use crate::engine::{keys, Engine, EntryContext};
@@ -32,6 +33,7 @@ pub enum SnapshotData {
 pub struct StateMachine {
     engine: Arc<Engine>,
     blocking: Arc<Blocking>,
+    history: Arc<History>,
     node_id: u64,
 }
 
@@ -40,10 +42,16 @@ fn io_err(e: impl std::fmt::Display) -> io::Error {
 }
 
 impl StateMachine {
-    pub fn new(engine: Arc<Engine>, blocking: Arc<Blocking>, node_id: u64) -> Self {
+    pub fn new(
+        engine: Arc<Engine>,
+        blocking: Arc<Blocking>,
+        history: Arc<History>,
+        node_id: u64,
+    ) -> Self {
         StateMachine {
             engine,
             blocking,
+            history,
             node_id,
         }
     }
@@ -124,6 +132,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             let started = Instant::now();
             let mut txn = engine.begin();
             let mut served = Vec::new();
+            // Checked once per batch: a follower arriving meanwhile waits for it to commit.
+            let history = self.history.clone();
+            let (batch, followed) = history.begin_batch();
+            let mut changes = followed.then(Vec::new);
             let mut last: Option<LogId> = None;
             let mut membership = None;
             loop {
@@ -139,21 +151,27 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 };
                 let applied = match &entry.payload {
                     EntryPayload::Blank => engine
-                        .apply_entry(&mut txn, &ctx, &[], &mut served)
+                        .apply_entry(&mut txn, &ctx, &[], &mut served, changes.as_mut())
                         .map(|_| BatchReply::default()),
                     EntryPayload::Normal(batch) => {
                         commands += batch.commands();
                         ctx.now_ms = batch.now_ms;
                         check_format(batch).and_then(|()| {
                             engine
-                                .apply_entry(&mut txn, &ctx, &batch.requests, &mut served)
+                                .apply_entry(
+                                    &mut txn,
+                                    &ctx,
+                                    &batch.requests,
+                                    &mut served,
+                                    changes.as_mut(),
+                                )
                                 .map(BatchReply)
                         })
                     }
                     EntryPayload::Membership(m) => {
                         membership = Some(StoredMembership::new(Some(entry.log_id), m.clone()));
                         engine
-                            .apply_entry(&mut txn, &ctx, &[], &mut served)
+                            .apply_entry(&mut txn, &ctx, &[], &mut served, changes.as_mut())
                             .map(|_| BatchReply::default())
                     }
                 };
@@ -186,6 +204,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             engine.commit(txn).map_err(io_err)?;
             apply_time.record(started.elapsed());
             self.blocking.deliver(self.node_id, served);
+            history.publish(last.index, changes);
+            drop(batch);
             for (responder, reply) in pending.drain(..) {
                 if let Some(r) = responder {
                     r.send(reply);

@@ -65,6 +65,8 @@ struct Conn<'a> {
     input: BytesMut,
     output: BytesMut,
     reader: OwnedReadHalf,
+    /// Set by SYNC/PSYNC: once its output is written, the connection feeds a replica.
+    replicate: Option<crate::resp::replica::Handshake>,
 }
 
 pub async fn serve(server: Arc<Server>, stream: TcpStream) {
@@ -89,6 +91,7 @@ pub async fn serve(server: Arc<Server>, stream: TcpStream) {
         input: BytesMut::with_capacity(READ_CHUNK),
         output: BytesMut::with_capacity(READ_CHUNK),
         reader,
+        replicate: None,
     };
     gauge_clients(1.0);
     if let Err(e) = conn.run(&mut writer).await {
@@ -153,6 +156,11 @@ impl Conn<'_> {
             if outcome.is_err() || self.session.closing {
                 return Ok(());
             }
+            if let Some(how) = self.replicate.take() {
+                let handle = self.session.handle.clone();
+                return super::replica::serve(self.server, how, &handle, &mut self.reader, writer)
+                    .await;
+            }
             if more {
                 continue;
             }
@@ -215,8 +223,13 @@ impl Conn<'_> {
             } else if let Some(refused) = self.refuse_if_few_replicas(spec) {
                 Some(refused)
             } else {
+                let queued_db = self.session.multi.as_ref().and_then(|m| m.db);
                 let ctx = Ctx {
-                    db: self.session.db,
+                    db: queued_db.unwrap_or(self.session.db),
+                };
+                let selects = match (queue, spec.name, args.get(1)) {
+                    (true, "select", Some(db)) => cmd::db_index(db).ok(),
+                    _ => None,
                 };
                 match (spec.parse)(&mut Args::new(args), &ctx) {
                     Err(e) if queue => Some(self.enqueue(Queued::Refused(e))),
@@ -225,6 +238,7 @@ impl Conn<'_> {
                         if let Some(m) = self.session.multi.as_mut() {
                             m.denyoom |= spec.flags.contains(&"denyoom");
                             m.writes |= spec.flags.contains(&"write");
+                            m.db = selects.or(m.db);
                         }
                         Some(self.enqueue(queued(action)))
                     }
@@ -269,6 +283,11 @@ impl Conn<'_> {
             other => other,
         };
         pending.flush(self.server, replies).await;
+        if let Action::Replicate(how) = action {
+            // Its reply is the RDB file, sent once everything before it is written.
+            self.replicate = Some(how);
+            return Ok(None);
+        }
         let node = &self.server.node;
         Ok(Some(match action {
             Action::Read(q) => node.query(&q, self.session.readonly).await,
@@ -286,6 +305,8 @@ impl Conn<'_> {
             Action::Async(f) => f(node.clone()).await,
             Action::Txn(op) => self.transaction(op).await,
             Action::Script(call) => self.script(call).await,
+            // Handled above.
+            Action::Replicate(_) => Response::error("ERR internal error"),
             // Queued above; never reaches here.
             Action::Write(_) | Action::WriteThen(..) => Response::error("ERR internal error"),
         }))
@@ -520,6 +541,8 @@ impl Conn<'_> {
             // Runs once the transaction's other commands applied: atomic on its own, but not
             // with them (see the README's scripting notes).
             Action::Script(call) => self.script(call).await,
+            // Handled above.
+            Action::Replicate(_) => Response::error("ERR internal error"),
             // `queued` turned every data command into a step.
             _ => Response::error("ERR command not allowed inside a transaction"),
         }

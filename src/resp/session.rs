@@ -28,6 +28,9 @@ pub struct Server {
     pub min_replicas: AtomicU64,
     pub min_replicas_max_lag: AtomicU64,
     pub scripts: Arc<crate::resp::script::Scripts>,
+    /// The replication ID `PSYNC` answers with: random per process, since a replica can never
+    /// continue from an offset here (see `resp::replica`).
+    pub replication_id: String,
 }
 
 impl Server {
@@ -83,6 +86,9 @@ impl Server {
             ("activedefrag", "no".into()),
             ("lua-time-limit", "5000".into()),
             ("busy-reply-threshold", "5000".into()),
+            ("repl-ping-replica-period", "10".into()),
+            ("repl-ping-slave-period", "10".into()),
+            ("repl-timeout", "60".into()),
             ("close-on-oom", "no".into()),
             ("enable-debug-command", "no".into()),
             // Redis's encoding thresholds, accepted and ignored: trident keeps one
@@ -109,7 +115,19 @@ impl Server {
             min_replicas: AtomicU64::new(0),
             min_replicas_max_lag: AtomicU64::new(10),
             scripts: Arc::default(),
+            replication_id: (0..40)
+                .map(|_| char::from(b"0123456789abcdef"[rand::random_range(0..16)]))
+                .collect(),
         }
+    }
+
+    /// How often attached Redis replicas get a PING (`repl-ping-replica-period`, seconds).
+    pub fn repl_ping_period_secs(&self) -> u64 {
+        self.config
+            .read()
+            .get("repl-ping-replica-period")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10)
     }
 
     /// Whether the process uses more memory than `maxmemory` allows, in which case commands
@@ -152,6 +170,8 @@ impl Server {
         match name {
             "lua-time-limit" => return Some("busy-reply-threshold".into()),
             "busy-reply-threshold" => return Some("lua-time-limit".into()),
+            "repl-ping-replica-period" => return Some("repl-ping-slave-period".into()),
+            "repl-ping-slave-period" => return Some("repl-ping-replica-period".into()),
             _ => {}
         }
         if let Some(rest) = name.strip_prefix("min-slaves-") {
@@ -225,6 +245,9 @@ pub struct Multi {
     pub denyoom: bool,
     /// A queued command writes: EXEC is refused while `min-replicas-to-write` is not met.
     pub writes: bool,
+    /// The database a queued SELECT leaves the commands queued after it in (`None`: the
+    /// session's), as they run in it at EXEC.
+    pub db: Option<Db>,
 }
 
 /// One command queued in MULTI.

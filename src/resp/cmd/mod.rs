@@ -71,6 +71,8 @@ pub enum Action {
     Txn(transaction::TxnOp),
     /// EVAL and its kin (see `resp::script`).
     Script(crate::resp::script::Call),
+    /// SYNC, PSYNC: the connection becomes a Redis replica's feed (see `resp::replica`).
+    Replicate(crate::resp::replica::Handshake),
 }
 
 impl Action {

@@ -11,6 +11,7 @@ use crate::config::Fsync;
 use crate::engine::glob_match;
 use crate::engine::DATABASES;
 use crate::resp::parse::Args;
+use crate::resp::replica::Handshake;
 use crate::resp::session::{Server, Session};
 
 /// `COMMAND`, `COMMAND COUNT`, `COMMAND INFO [name ...]`, `COMMAND DOCS [name ...]`,
@@ -696,6 +697,46 @@ fn memory(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 const ADMIN: &[&str] = &["admin", "noscript"];
 
+/// `SYNC`: an RDB file of the data set, then the stream of changes (see `resp::replica`).
+fn sync(_: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    Ok(Action::Replicate(Handshake::Sync))
+}
+
+/// `PSYNC replicationid offset`: always a full resynchronisation.
+fn psync(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    a.next_bytes()?;
+    a.next_bytes()?;
+    a.finish()?;
+    Ok(Action::Replicate(Handshake::Psync))
+}
+
+/// `REPLICAOF host port` / `REPLICAOF NO ONE` (and `SLAVEOF`). A trident node is always a
+/// master to Redis replicas, and replicates with its own kind only through Raft: so NO ONE
+/// holds already, and following a Redis master is refused when it runs (inside MULTI, at EXEC).
+fn replicaof(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    let host = a.next_string()?;
+    let port = a.next_string()?;
+    a.finish()?;
+    if host.eq_ignore_ascii_case("no") && port.eq_ignore_ascii_case("one") {
+        return Ok(Action::Reply(Response::Ok));
+    }
+    if port.parse::<u16>().is_err() {
+        return Err(CommandError::Other("ERR Invalid master port".into()));
+    }
+    Ok(Action::Reply(Response::error(
+        "ERR trident cannot follow a Redis master: its nodes replicate through Raft (start a node with --join to add it to a cluster)",
+    )))
+}
+
+/// `REPLCONF option value ...`: what a replica tells about itself before PSYNC (its port, its
+/// capabilities). Nothing of it changes what it gets.
+fn replconf(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
+    if a.remaining() % 2 != 0 {
+        return Err(CommandError::Syntax);
+    }
+    Ok(Action::Reply(Response::Ok))
+}
+
 pub const COMMANDS: &[Spec] = specs!["server";
     ("command", -1, &["loading", "stale"], (0, 0, 0), "Returns detailed information about all commands.", command),
     ("info", -1, &["loading", "stale"], (0, 0, 0), "Returns information and statistics about the server.", info),
@@ -710,5 +751,10 @@ pub const COMMANDS: &[Spec] = specs!["server";
     ("debug", -2, ADMIN, (0, 0, 0), "A container for debugging commands.", debug),
     ("memory", -2, R, (0, 0, 0), "A container for memory diagnostics commands.", memory),
     ("function", -2, &["noscript"], (0, 0, 0), "A container for function commands.", function),
+    ("sync", 1, &["admin", "noscript", "no_multi"], (0, 0, 0), "An internal command used in replication.", sync),
+    ("psync", 3, &["admin", "noscript", "no_multi"], (0, 0, 0), "An internal command used in replication.", psync),
+    ("replicaof", 3, &["admin", "noscript", "stale"], (0, 0, 0), "Configures a server as replica of another, or promotes it to a master.", replicaof),
+    ("slaveof", 3, &["admin", "noscript", "stale"], (0, 0, 0), "Sets a Redis server as a replica of another, or promotes it to being a master.", replicaof),
+    ("replconf", -1, &["admin", "noscript", "loading", "stale", "allow_busy"], (0, 0, 0), "An internal command for configuring the replication stream.", replconf),
     ("shutdown", -1, ADMIN, (0, 0, 0), "Synchronously saves the database(s) to disk and shuts down the Redis server.", shutdown),
 ];
