@@ -26,4 +26,12 @@ pub enum Command {
     },
     /// A blocked client gives up (timeout, disconnect): replies 1 if it was still queued.
     Unblock { owner: u64, id: u64 },
+    /// `PUBLISH`: changes nothing; every node delivers the message to its own subscribers as
+    /// it applies the entry (see `node::pubsub`). The database is the publisher's, for
+    /// followers of the history that replay it in one.
+    Publish {
+        db: Db,
+        channel: Bytes,
+        message: Bytes,
+    },
 }

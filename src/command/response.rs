@@ -33,6 +33,8 @@ pub enum Response {
     /// Pairs that are not a map (`WITHSCORES`, `HRANDFIELD ... WITHVALUES`: members may repeat,
     /// order matters): flat in RESP2, an array of two-element arrays in RESP3.
     Pairs(Vec<(Response, Response)>),
+    /// Out of band: a pub/sub message or (un)subscription (RESP3's push type).
+    Push(Vec<Response>),
 }
 
 impl Response {
@@ -85,6 +87,8 @@ enum WireResponse {
     Error(CommandError),
     Type(Option<KeyType>),
     Pairs(Vec<(Response, Response)>),
+    /// Out of band: a pub/sub message or (un)subscription (RESP3's push type).
+    Push(Vec<Response>),
 }
 
 impl<'de> Deserialize<'de> for Response {
@@ -111,6 +115,7 @@ impl From<WireResponse> for Response {
             WireResponse::Error(e) => Response::Error(e),
             WireResponse::Type(t) => Response::Type(t),
             WireResponse::Pairs(p) => Response::Pairs(p),
+            WireResponse::Push(p) => Response::Push(p),
         }
     }
 }

@@ -52,7 +52,8 @@ impl<'h> Recorder<'h> {
         };
         let steps_wrote = txn.take_step_writes();
         let expired_over = txn.take_expired_over();
-        if changed.is_empty() && expired_over.is_empty() {
+        let effect = txn.take_effect();
+        if changed.is_empty() && expired_over.is_empty() && !effect {
             return;
         }
         out.push(Applied {

@@ -20,6 +20,11 @@ pub(super) fn apply(
         // the attempt runs once and its reply stands.
         Command::Block { attempt, .. } => engine.apply(txn, attempt, ctx),
         Command::Unblock { .. } => Ok(Response::Int(0)),
+        // Delivered by the node once the entry is committed; the count is its own.
+        Command::Publish { .. } => {
+            txn.note_effect();
+            Ok(Response::Int(0))
+        }
         other => settle(housekeeping(txn, other, ctx)),
     }
 }
@@ -70,7 +75,9 @@ fn housekeeping(
             }
             Ok(Response::Int(collected))
         }
-        Command::Block { .. } | Command::Unblock { .. } => Ok(Response::Int(0)),
+        Command::Block { .. } | Command::Unblock { .. } | Command::Publish { .. } => {
+            Ok(Response::Int(0))
+        }
     }
 }
 

@@ -63,6 +63,8 @@ pub struct Txn<'a> {
     expired_over: Option<Vec<(Db, Bytes)>>,
     /// While the history is recorded: which steps of the last transaction wrote something.
     step_writes: Vec<bool>,
+    /// A command that writes no key but must be told to followers of the history (PUBLISH).
+    effect: bool,
 }
 
 /// A stored header beside the same header if it is live at `now_ms`.
@@ -88,6 +90,7 @@ impl<'a> Txn<'a> {
             writes: 0,
             expired_over: None,
             step_writes: Vec::new(),
+            effect: false,
         }
     }
 
@@ -177,6 +180,16 @@ impl<'a> Txn<'a> {
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default()
+    }
+
+    /// Marks the command applying as one with an effect that is no key write (PUBLISH).
+    pub(super) fn note_effect(&mut self) {
+        self.writes += 1;
+        self.effect = true;
+    }
+
+    pub(super) fn take_effect(&mut self) -> bool {
+        std::mem::take(&mut self.effect)
     }
 
     pub(super) fn set_step_writes(&mut self, steps: Vec<bool>) {

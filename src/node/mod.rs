@@ -5,6 +5,7 @@
 pub mod blocking;
 mod cluster;
 pub mod history;
+pub mod pubsub;
 mod log_segments;
 mod log_store;
 mod network;
@@ -68,6 +69,8 @@ pub struct Node {
     peers: parking_lot::Mutex<HashMap<String, Arc<Peer>>>,
     reads: reads::ReadGate,
     history: Arc<history::History>,
+    /// This node's subscribers (see [`pubsub`]).
+    pub pubsub: Arc<pubsub::PubSub>,
     spool: PathBuf,
     _scratch: Option<tempfile::TempDir>,
 }
@@ -141,8 +144,15 @@ impl Node {
             listeners: [(raft_types::RESP.to_string(), config.resp.addr.to_string())].into(),
         };
         let history = Arc::new(history::History::default());
+        let pubsub = Arc::new(pubsub::PubSub::default());
         let sm =
-            state_machine::StateMachine::new(engine.clone(), blocking.clone(), history.clone(), id);
+            state_machine::StateMachine::new(
+                engine.clone(),
+                blocking.clone(),
+                history.clone(),
+                pubsub.clone(),
+                id,
+            );
         let raft = Raft::new(
             id,
             Arc::new(cluster::raft_config(&config.cluster)?),
@@ -171,6 +181,7 @@ impl Node {
             peers: parking_lot::Mutex::new(HashMap::new()),
             reads: reads::ReadGate::default(),
             history,
+            pubsub,
             spool,
             _scratch: scratch,
         });

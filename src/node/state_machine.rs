@@ -17,6 +17,7 @@ use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
 
 use super::blocking::Blocking;
 use super::history::History;
+use super::pubsub::PubSub;
 use super::raft_types::{term_of, BatchReply, LogId, SnapshotMeta, StoredMembership, TypeConfig};
 use crate::engine::snapshot::{Export, Record};
 use crate::engine::{keys, Engine, EntryContext};
@@ -34,6 +35,7 @@ pub struct StateMachine {
     engine: Arc<Engine>,
     blocking: Arc<Blocking>,
     history: Arc<History>,
+    pubsub: Arc<PubSub>,
     node_id: u64,
 }
 
@@ -46,12 +48,14 @@ impl StateMachine {
         engine: Arc<Engine>,
         blocking: Arc<Blocking>,
         history: Arc<History>,
+        pubsub: Arc<PubSub>,
         node_id: u64,
     ) -> Self {
         StateMachine {
             engine,
             blocking,
             history,
+            pubsub,
             node_id,
         }
     }
@@ -136,6 +140,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             let history = self.history.clone();
             let (batch, followed) = history.begin_batch();
             let mut changes = followed.then(Vec::new);
+            let mut publishes = Vec::new();
             let mut last: Option<LogId> = None;
             let mut membership = None;
             loop {
@@ -156,6 +161,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     EntryPayload::Normal(batch) => {
                         commands += batch.commands();
                         ctx.now_ms = batch.now_ms;
+                        find_publishes(&batch.requests, pending.len(), &mut publishes);
                         check_format(batch).and_then(|()| {
                             engine
                                 .apply_entry(
@@ -204,6 +210,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             engine.commit(txn).map_err(io_err)?;
             apply_time.record(started.elapsed());
             self.blocking.deliver(self.node_id, served);
+            for p in publishes {
+                let n = self.pubsub.publish(&p.channel, &p.message);
+                if let Some((_, BatchReply(replies))) = pending.get_mut(p.at.0) {
+                    p.patch(replies, n);
+                }
+            }
             history.publish(last.index, changes);
             drop(batch);
             for (responder, reply) in pending.drain(..) {
@@ -252,6 +264,71 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             meta,
             snapshot: SnapshotData::Export(Box::new(export)),
         }))
+    }
+}
+
+/// A PUBLISH of the batch being applied, delivered once the batch is committed, and where its
+/// reply is: (pending entry, request, command, step of a transaction).
+struct Published {
+    at: (usize, usize, usize, Option<usize>),
+    channel: bytes::Bytes,
+    message: bytes::Bytes,
+}
+
+impl Published {
+    /// Puts the number of subscribers reached in the PUBLISH's reply.
+    fn patch(&self, replies: &mut [Vec<crate::command::Response>], n: usize) {
+        use crate::command::Response;
+        let (_, req, cmd, step) = self.at;
+        let Some(r) = replies.get_mut(req).and_then(|r| r.get_mut(cmd)) else {
+            return;
+        };
+        let r = match (step, r) {
+            (None, r) => r,
+            (Some(s), Response::Array(steps)) => match steps.get_mut(s) {
+                Some(r) => r,
+                None => return,
+            },
+            _ => return,
+        };
+        *r = Response::Int(n as i64);
+    }
+}
+
+/// Finds the PUBLISHes of an entry, alone or inside transactions.
+fn find_publishes(
+    requests: &[Vec<crate::command::Command>],
+    entry: usize,
+    out: &mut Vec<Published>,
+) {
+    use crate::command::{node, Command, Step};
+    for (req, cmds) in requests.iter().enumerate() {
+        for (i, cmd) in cmds.iter().enumerate() {
+            let steps: Vec<(Option<usize>, &Command)> = match cmd {
+                Command::Exec(e) => e
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(s, step)| match step {
+                        Step::Write(c) => Some((Some(s), c)),
+                        Step::Read(_) => None,
+                    })
+                    .collect(),
+                c => vec![(None, c)],
+            };
+            for (step, c) in steps {
+                if let Command::Node(node::Command::Publish {
+                    channel, message, ..
+                }) = c
+                {
+                    out.push(Published {
+                        at: (entry, req, i, step),
+                        channel: channel.clone(),
+                        message: message.clone(),
+                    });
+                }
+            }
+        }
     }
 }
 

@@ -98,6 +98,7 @@ pub async fn serve(server: Arc<Server>, stream: TcpStream) {
         tracing::debug!(client = id, error = %e, "connection ended");
     }
     let _ = writer.shutdown().await;
+    conn.session.subscriptions.clear(&server.node.pubsub, id);
     server.clients.unregister(id);
     gauge_clients(-1.0);
 }
@@ -183,9 +184,27 @@ impl Conn<'_> {
             self.input.reserve(READ_CHUNK);
         }
         let handle = self.session.handle.clone();
+        let proto = self.session.proto;
+        let inbox = self.session.subscriptions.inbox.as_mut();
+        let message = async {
+            match inbox {
+                Some(inbox) => inbox.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             n = self.reader.read_buf(&mut self.input) => Ok(n? > 0 && !handle.killed.load(Ordering::Relaxed)),
             _ = handle.kill.notified() => Ok(false),
+            m = message => match m {
+                Some(m) => {
+                    encode(&mut self.output, super::pubsub::message(m), proto);
+                    Ok(true)
+                }
+                None => {
+                    tracing::warn!(client = handle.id, "subscriber too far behind; closing");
+                    Ok(false)
+                }
+            },
         }
     }
 
@@ -209,6 +228,8 @@ impl Conn<'_> {
             let queue = self.session.multi.is_some() && !runs_in_multi(spec.name);
             let reply = if !spec.arity_ok(args.len()) {
                 Some(self.wrong_arity_in(spec.name))
+            } else if let Some(r) = self.subscribed_context(spec.name, &args) {
+                Some(r)
             } else if queue && refused_in_multi(spec.name) {
                 self.refuse_queuing();
                 Some(Response::error(
@@ -283,6 +304,14 @@ impl Conn<'_> {
             other => other,
         };
         pending.flush(self.server, replies).await;
+        if let Action::PubSub(op) = action {
+            let id = self.session.handle.id;
+            let pubsub = &self.server.node.pubsub;
+            let mut frames = self.session.subscriptions.apply(op, pubsub, id);
+            let last = frames.pop();
+            replies.append(&mut frames);
+            return Ok(last);
+        }
         if let Action::Replicate(how) = action {
             // Its reply is the RDB file, sent once everything before it is written.
             self.replicate = Some(how);
@@ -306,7 +335,7 @@ impl Conn<'_> {
             Action::Txn(op) => self.transaction(op).await,
             Action::Script(call) => self.script(call).await,
             // Handled above.
-            Action::Replicate(_) => Response::error("ERR internal error"),
+            Action::Replicate(_) | Action::PubSub(_) => Response::error("ERR internal error"),
             // Queued above; never reaches here.
             Action::Write(_) | Action::WriteThen(..) => Response::error("ERR internal error"),
         }))
@@ -378,6 +407,24 @@ impl Conn<'_> {
             call,
         )
         .await
+    }
+
+    /// A RESP2 connection with subscriptions takes only pub/sub commands, PING (answered in
+    /// pub/sub's shape), QUIT and RESET, as in Redis; RESP3 takes everything.
+    fn subscribed_context(&self, name: &str, args: &[Bytes]) -> Option<Response> {
+        if self.session.proto >= 3 || !self.session.subscriptions.active() {
+            return None;
+        }
+        match name {
+            "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "quit" | "reset" => None,
+            "ping" => Some(Response::Array(vec![
+                Response::bulk(&b"pong"[..]),
+                Response::Bulk(args.get(1).cloned().unwrap_or_default()),
+            ])),
+            _ => Some(Response::error(format!(
+                "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+            ))),
+        }
     }
 
     /// A command refused while a transaction is queued makes its EXEC abort, as in Redis.
@@ -589,7 +636,18 @@ fn runs_in_multi(name: &str) -> bool {
 
 /// Commands Redis refuses inside MULTI (its `no_multi` flag): the refusal aborts the EXEC.
 fn refused_in_multi(name: &str) -> bool {
-    matches!(name, "save" | "shutdown" | "monitor" | "sync" | "psync")
+    matches!(
+        name,
+        "save"
+            | "shutdown"
+            | "monitor"
+            | "sync"
+            | "psync"
+            | "subscribe"
+            | "psubscribe"
+            | "unsubscribe"
+            | "punsubscribe"
+    )
 }
 
 /// How a command parsed inside MULTI waits for EXEC. Blocking commands never block there: their

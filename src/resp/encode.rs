@@ -70,6 +70,10 @@ impl Encoder<'_> {
                     self.reply(b);
                 }
             }
+            Response::Push(items) => {
+                let kind = if self.resp3 { b'>' } else { b'*' };
+                self.aggregate(kind, items)
+            }
             Response::Double(d) => {
                 let text = format_double(d);
                 if self.resp3 {

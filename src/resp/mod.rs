@@ -7,6 +7,7 @@ pub mod encode;
 pub mod error;
 pub mod frame;
 pub mod parse;
+pub mod pubsub;
 pub mod replica;
 pub mod script;
 pub mod session;

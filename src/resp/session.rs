@@ -233,6 +233,8 @@ pub struct Session {
     pub multi: Option<Multi>,
     /// Keys this connection WATCHes, with the change stamps read when it did.
     pub watches: Vec<(Db, Bytes, Option<u64>)>,
+    /// Channels and patterns this connection is subscribed to.
+    pub subscriptions: crate::resp::pubsub::Subscriptions,
 }
 
 /// A transaction being queued.
@@ -273,6 +275,7 @@ impl Session {
             readonly: false,
             multi: None,
             watches: Vec::new(),
+            subscriptions: Default::default(),
         }
     }
 

@@ -167,6 +167,7 @@ fn reset(_: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
             s.handle.meta.lock().name.clear();
             s.multi = None;
             s.watches.clear();
+            s.subscriptions.clear(&server.node.pubsub, s.handle.id);
             Response::Status("RESET")
         },
     )))

@@ -22,6 +22,7 @@ mod connection;
 mod hash;
 mod keys;
 mod list;
+mod pubsub;
 mod scripting;
 mod server;
 mod set;
@@ -71,6 +72,9 @@ pub enum Action {
     Txn(transaction::TxnOp),
     /// EVAL and its kin (see `resp::script`).
     Script(crate::resp::script::Call),
+    /// SUBSCRIBE and friends: handled by the connection, which owns the subscriptions and
+    /// sends one reply per channel.
+    PubSub(crate::resp::pubsub::Op),
     /// SYNC, PSYNC: the connection becomes a Redis replica's feed (see `resp::replica`).
     Replicate(crate::resp::replica::Handshake),
 }
@@ -189,6 +193,7 @@ pub fn table() -> &'static [Spec] {
             zset::COMMANDS,
             transaction::COMMANDS,
             scripting::COMMANDS,
+            pubsub::COMMANDS,
             cluster::COMMANDS,
         ] {
             t.extend_from_slice(family);

@@ -731,7 +731,7 @@ fn replicaof(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
 /// `REPLCONF option value ...`: what a replica tells about itself before PSYNC (its port, its
 /// capabilities). Nothing of it changes what it gets.
 fn replconf(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
-    if a.remaining() % 2 != 0 {
+    if !a.remaining().is_multiple_of(2) {
         return Err(CommandError::Syntax);
     }
     Ok(Action::Reply(Response::Ok))

@@ -184,6 +184,11 @@ impl Effects<'_> {
             Command::Set(c) => self.set(c, reply),
             Command::ZSet(c) => self.zset(c, reply),
             Command::Node(node::Command::Block { attempt, .. }) => self.command(attempt, reply),
+            Command::Node(node::Command::Publish {
+                db,
+                channel,
+                message,
+            }) => self.push(*db, vec![word("PUBLISH"), channel.clone(), message.clone()]),
             // Deleting expired keys is told by `expired_over`; the rest changes no data.
             Command::Node(_) => {}
             // A transaction inside a transaction does not parse; see `effects` for one.
