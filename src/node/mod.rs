@@ -5,10 +5,10 @@
 pub mod blocking;
 mod cluster;
 pub mod history;
-pub mod pubsub;
 mod log_segments;
 mod log_store;
 mod network;
+pub mod pubsub;
 mod raft_types;
 mod reads;
 mod rpc;
@@ -145,14 +145,13 @@ impl Node {
         };
         let history = Arc::new(history::History::default());
         let pubsub = Arc::new(pubsub::PubSub::default());
-        let sm =
-            state_machine::StateMachine::new(
-                engine.clone(),
-                blocking.clone(),
-                history.clone(),
-                pubsub.clone(),
-                id,
-            );
+        let sm = state_machine::StateMachine::new(
+            engine.clone(),
+            blocking.clone(),
+            history.clone(),
+            pubsub.clone(),
+            id,
+        );
         let raft = Raft::new(
             id,
             Arc::new(cluster::raft_config(&config.cluster)?),

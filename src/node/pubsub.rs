@@ -116,7 +116,10 @@ impl PubSub {
     /// Subscribes client `id` to a channel or pattern; false if it already was.
     pub fn subscribe(&self, kind: Kind, name: Bytes, id: u64, mailbox: &Mailbox) -> bool {
         let mut t = self.table(kind).write();
-        t.entry(name).or_default().insert(id, mailbox.clone()).is_none()
+        t.entry(name)
+            .or_default()
+            .insert(id, mailbox.clone())
+            .is_none()
     }
 
     /// Unsubscribes client `id`; false if it was not subscribed.

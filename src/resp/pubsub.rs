@@ -96,7 +96,11 @@ impl Subscriptions {
             ]));
         }
         if names.is_empty() {
-            replies.push(Response::Push(vec![word(unsub), Response::Nil, self.count()]));
+            replies.push(Response::Push(vec![
+                word(unsub),
+                Response::Nil,
+                self.count(),
+            ]));
         }
         replies
     }

@@ -8,7 +8,8 @@ use crate::resp::pubsub::Op;
 use crate::resp::session::{Server, Session};
 
 /// `PUBLISH channel message`: through the log, so that every node's subscribers get it; the
-/// reply counts the subscribers of the node that applied it for this client.
+/// reply counts the subscribers of the node that applied it for this client (the leader), as a
+/// Redis Cluster node counts its own.
 fn publish(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     let channel = a.next_bytes()?;
     let message = a.next_bytes()?;
@@ -49,7 +50,9 @@ fn pubsub(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
     let sub = a.next_keyword()?;
     let args = a.rest();
     let reply = move |f: Box<dyn FnOnce(&Server) -> Response + Send>| {
-        Ok(Action::Session(Box::new(move |_: &mut Session, s: &Server| f(s))))
+        Ok(Action::Session(Box::new(
+            move |_: &mut Session, s: &Server| f(s),
+        )))
     };
     match sub.as_str() {
         "CHANNELS" if args.len() <= 1 => reply(Box::new(move |s| {
