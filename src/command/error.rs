@@ -59,6 +59,9 @@ pub enum CommandError {
     /// the state machine.)
     #[error("storage error: {0}")]
     Storage(String),
+    /// SORT without ALPHA met a value that is not a number.
+    #[error("a value to sort by is not a number")]
+    SortNotNumber,
 }
 
 /// Why the node could not run a command, whatever the protocol.

@@ -43,6 +43,14 @@ pub enum Command {
     Move { db: Db, key: Bytes, dst_db: Db },
     /// `SWAPDB a b`: every key of one database becomes the other's.
     SwapDb { a: Db, b: Db },
+    /// `SORT ... STORE dst`: the sorted elements (nil ones as empty strings) become the list
+    /// `dst`, or `dst` is deleted when there are none; replies with their number.
+    SortStore {
+        db: Db,
+        key: Bytes,
+        sort: Sort,
+        dst: Bytes,
+    },
 }
 
 /// A read of keys whatever their type.
@@ -101,4 +109,25 @@ pub enum Query {
         db: Db,
         keys: Option<Vec<Bytes>>,
     },
+    /// `SORT` and `SORT_RO` without STORE: one reply per element (per GET pattern and element).
+    Sort {
+        db: Db,
+        key: Bytes,
+        sort: Sort,
+    },
+}
+
+/// `SORT`'s options. Patterns name other keys: `*` is replaced by the element, and `key->field`
+/// reads a hash field; `#` (in GET) is the element itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sort {
+    /// `BY pattern`: sort by the values it names; one without `*` means do not sort.
+    pub by: Option<Bytes>,
+    /// `LIMIT offset count` (a negative count: all).
+    pub limit: Option<(i64, i64)>,
+    /// `GET pattern ...`: reply with what these name instead of the elements.
+    pub get: Vec<Bytes>,
+    pub desc: bool,
+    /// Compare as strings rather than as numbers.
+    pub alpha: bool,
 }

@@ -139,14 +139,21 @@ pub(super) fn apply(
             txn.put(*db, key, Some(&raw), new);
             Ok(Response::Int(1))
         }
+        // A flush is an effect even of an empty database, as Redis propagates it.
         Command::FlushDb { db } => {
+            let mark = txn.expired_over_mark();
             flush(txn, *db)?;
+            txn.forget_expired_over_since(mark);
+            txn.note_effect();
             Ok(Response::Ok)
         }
         Command::FlushAll => {
+            let mark = txn.expired_over_mark();
             for db in 0..DATABASES as Db {
                 flush(txn, db)?;
             }
+            txn.forget_expired_over_since(mark);
+            txn.note_effect();
             Ok(Response::Ok)
         }
         Command::Move { db, key, dst_db } => {
@@ -166,6 +173,7 @@ pub(super) fn apply(
             Ok(Response::Int(1))
         }
         Command::SwapDb { a, b } => {
+            let mark = txn.expired_over_mark();
             if a != b {
                 let from_a = db_headers(txn, *a)?;
                 let from_b = db_headers(txn, *b)?;
@@ -182,7 +190,12 @@ pub(super) fn apply(
                     txn.put(*a, &key, None, h);
                 }
             }
+            txn.forget_expired_over_since(mark);
+            txn.note_effect();
             Ok(Response::Ok)
+        }
+        Command::SortStore { db, key, sort, dst } => {
+            super::sort::store(txn, *db, key, sort, dst, ctx)
         }
     }
 }
@@ -344,6 +357,7 @@ pub(super) fn query(txn: &Txn<'_>, q: &Query, now: i64) -> Result<Response, Comm
             Ok(Response::Array(out))
         }
         Query::Digest { keys: None, .. } => Ok(Response::bulk(hex(&dataset_digest(txn, now)?))),
+        Query::Sort { db, key, sort } => super::sort::query(txn, *db, key, sort, now),
         Query::Stamps { db, keys } => {
             let mut out = Vec::with_capacity(keys.len());
             for key in keys {

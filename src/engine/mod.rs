@@ -20,6 +20,7 @@ mod overlay;
 mod scan;
 mod sets;
 pub mod snapshot;
+mod sort;
 pub mod space;
 pub mod speculation;
 mod strings;

@@ -182,6 +182,19 @@ impl<'a> Txn<'a> {
             .unwrap_or_default()
     }
 
+    /// How many keys written over after their deadline are recorded so far.
+    pub(super) fn expired_over_mark(&self) -> usize {
+        self.expired_over.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Forgets the keys recorded after `mark`: a command that moves or drops keys wholesale
+    /// (SWAPDB, FLUSHDB) is replayed as itself, expired keys included, as Redis replays it.
+    pub(super) fn forget_expired_over_since(&mut self, mark: usize) {
+        if let Some(e) = self.expired_over.as_mut() {
+            e.truncate(mark);
+        }
+    }
+
     /// Marks the command applying as one with an effect that is no key write (PUBLISH).
     pub(super) fn note_effect(&mut self) {
         self.writes += 1;

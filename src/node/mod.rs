@@ -274,9 +274,10 @@ impl Node {
         }
     }
 
-    /// Runs a blocking command (BLPOP and friends) until a push serves it, `deadline` passes
-    /// (the attempt's nil reply) or `gone` resolves (the client left). On a follower the whole
-    /// wait happens on the leader, which hosts every blocked client.
+    /// Runs a blocking command (BLPOP and friends) until a push serves it, `deadline` passes or
+    /// `cut` resolves (CLIENT UNBLOCK: either way the attempt's nil reply, unless a push served
+    /// it meanwhile), or `gone` resolves (the client left). On a follower the whole wait
+    /// happens on the leader, which hosts every blocked client.
     pub async fn run_blocking(
         self: &Arc<Self>,
         db: Db,
@@ -284,12 +285,21 @@ impl Node {
         attempt: Command,
         deadline: Option<tokio::time::Instant>,
         gone: impl std::future::Future<Output = ()>,
+        cut: impl std::future::Future<Output = ()>,
     ) -> Result<Response, Gone> {
         tokio::pin!(gone);
+        tokio::pin!(cut);
         loop {
             if !self.is_leader() {
                 match self
-                    .forward_blocking(db, keys, attempt.clone(), deadline, gone.as_mut())
+                    .forward_blocking(
+                        db,
+                        keys,
+                        attempt.clone(),
+                        deadline,
+                        gone.as_mut(),
+                        cut.as_mut(),
+                    )
                     .await
                 {
                     Err(Gone::NowLeader) => continue,
@@ -340,6 +350,10 @@ impl Node {
                         guard.disarm();
                         return Ok(self.unblock(&w).await.unwrap_or(first));
                     }
+                    _ = &mut cut => {
+                        guard.disarm();
+                        return Ok(self.unblock(&w).await.unwrap_or(first));
+                    }
                     _ = &mut gone => {
                         guard.disarm();
                         self.unblock(&w).await;
@@ -375,6 +389,7 @@ impl Node {
         attempt: Command,
         deadline: Option<tokio::time::Instant>,
         mut gone: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+        mut cut: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
     ) -> Result<Response, Gone> {
         loop {
             let peer = match self.find_leader(writer::LEADER_WAIT).await {
@@ -401,8 +416,10 @@ impl Node {
                 }
             };
             let cancel = network::CancelOnDrop::new(peer.clone(), &call);
+            let reply = call.reply(None);
+            tokio::pin!(reply);
             tokio::select! {
-                r = call.reply(None) => {
+                r = &mut reply => {
                     cancel.disarm();
                     match r {
                         Ok(rpc::Reply::Response(r)) => return Ok(r),
@@ -417,6 +434,14 @@ impl Node {
                     }
                 }
                 _ = &mut gone => return Err(Gone::Left),
+                _ = &mut cut => {
+                    // The leader ends the wait and answers: nil, or what served it meanwhile.
+                    drop(cancel);
+                    return match reply.await {
+                        Ok(rpc::Reply::Response(r)) => Ok(r),
+                        _ => Ok(attempt_nil(&attempt)),
+                    };
+                }
             }
         }
     }

@@ -183,7 +183,9 @@ async fn serve_conn(node: Arc<Node>, stream: TcpStream, conn_no: u64) -> io::Res
         }
         Ok::<_, io::Error>(())
     });
-    let mut blocked: HashMap<u64, tokio::task::AbortHandle> = HashMap::new();
+    // Forwarded blocking pops: their tasks, and how to end their wait (see `Cancel`).
+    let mut blocked: HashMap<u64, (tokio::task::AbortHandle, Arc<tokio::sync::Notify>)> =
+        HashMap::new();
     let mut spool: Option<(std::fs::File, std::path::PathBuf)> = None;
     let send = |id: u64, reply: Reply, tx: &mpsc::UnboundedSender<(u64, Vec<u8>)>| {
         if let Ok(b) = encode(&reply) {
@@ -200,7 +202,7 @@ async fn serve_conn(node: Arc<Node>, stream: TcpStream, conn_no: u64) -> io::Res
             Ok(r) => r,
             Err(e) => break Err(e),
         };
-        blocked.retain(|_, h| !h.is_finished());
+        blocked.retain(|_, (h, _)| !h.is_finished());
         match req {
             Request::Append(rpc) => {
                 let r = node.raft.append_entries(rpc).await;
@@ -242,9 +244,11 @@ async fn serve_conn(node: Arc<Node>, stream: TcpStream, conn_no: u64) -> io::Res
                 };
                 send(id, reply, &tx);
             }
+            // The follower's client left or was unblocked: the wait ends as a timeout would,
+            // and the reply (nil, or what served it meanwhile) goes back.
             Request::Cancel(target) => {
-                if let Some(h) = blocked.remove(&target) {
-                    h.abort();
+                if let Some((_, cut)) = blocked.remove(&target) {
+                    cut.notify_one();
                 }
             }
             Request::Block {
@@ -255,13 +259,23 @@ async fn serve_conn(node: Arc<Node>, stream: TcpStream, conn_no: u64) -> io::Res
             } => {
                 let node = node.clone();
                 let tx = tx.clone();
+                let cut = Arc::new(tokio::sync::Notify::new());
+                let cut_here = cut.clone();
                 let task = tokio::spawn(async move {
                     let deadline = timeout_ms.and_then(|ms| {
                         tokio::time::Instant::now()
                             .checked_add(std::time::Duration::from_millis(ms))
                     });
+                    let cancelled = cut_here.notified();
                     let r = node
-                        .run_blocking(db, &keys, attempt, deadline, std::future::pending())
+                        .run_blocking(
+                            db,
+                            &keys,
+                            attempt,
+                            deadline,
+                            std::future::pending(),
+                            cancelled,
+                        )
                         .await;
                     let reply = match r {
                         Ok(r) => Reply::Response(r),
@@ -269,7 +283,7 @@ async fn serve_conn(node: Arc<Node>, stream: TcpStream, conn_no: u64) -> io::Res
                     };
                     send(id, reply, &tx);
                 });
-                blocked.insert(id, task.abort_handle());
+                blocked.insert(id, (task.abort_handle(), cut));
             }
             other => {
                 let node = node.clone();
@@ -282,7 +296,7 @@ async fn serve_conn(node: Arc<Node>, stream: TcpStream, conn_no: u64) -> io::Res
         }
     };
     // The follower is gone: its blocked clients stop waiting here.
-    for (_, h) in blocked {
+    for (_, (h, _)) in blocked {
         h.abort();
     }
     if let Some((_, path)) = spool {

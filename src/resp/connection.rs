@@ -65,6 +65,7 @@ struct Conn<'a> {
     input: BytesMut,
     output: BytesMut,
     reader: OwnedReadHalf,
+    writer: tokio::net::tcp::OwnedWriteHalf,
     /// Set by SYNC/PSYNC: once its output is written, the connection feeds a replica.
     replicate: Option<crate::resp::replica::Handshake>,
 }
@@ -82,7 +83,7 @@ pub async fn serve(server: Arc<Server>, stream: TcpStream) {
         max_multibulk_len: resp.max_multibulk_len,
         max_inline_len: resp.max_inline_len,
     };
-    let (reader, mut writer) = stream.into_split();
+    let (reader, writer) = stream.into_split();
     let session = Session::new(handle, server.requirepass().is_empty());
     let mut conn = Conn {
         server: &server,
@@ -91,13 +92,14 @@ pub async fn serve(server: Arc<Server>, stream: TcpStream) {
         input: BytesMut::with_capacity(READ_CHUNK),
         output: BytesMut::with_capacity(READ_CHUNK),
         reader,
+        writer,
         replicate: None,
     };
     gauge_clients(1.0);
-    if let Err(e) = conn.run(&mut writer).await {
+    if let Err(e) = conn.run().await {
         tracing::debug!(client = id, error = %e, "connection ended");
     }
-    let _ = writer.shutdown().await;
+    let _ = conn.writer.shutdown().await;
     conn.session.subscriptions.clear(&server.node.pubsub, id);
     server.clients.unregister(id);
     gauge_clients(-1.0);
@@ -108,7 +110,7 @@ fn gauge_clients(delta: f64) {
 }
 
 impl Conn<'_> {
-    async fn run(&mut self, writer: &mut tokio::net::tcp::OwnedWriteHalf) -> std::io::Result<()> {
+    async fn run(&mut self) -> std::io::Result<()> {
         let query_limit = self.server.node.config.resp.client_query_buffer_limit;
         loop {
             let mut requests = Vec::new();
@@ -148,7 +150,7 @@ impl Conn<'_> {
                 return Ok(());
             }
             if !self.output.is_empty() {
-                writer.write_all(&self.output).await?;
+                self.writer.write_all(&self.output).await?;
                 self.output.clear();
                 if self.output.capacity() > 4 * 1024 * 1024 {
                     self.output = BytesMut::with_capacity(READ_CHUNK);
@@ -159,8 +161,14 @@ impl Conn<'_> {
             }
             if let Some(how) = self.replicate.take() {
                 let handle = self.session.handle.clone();
-                return super::replica::serve(self.server, how, &handle, &mut self.reader, writer)
-                    .await;
+                return super::replica::serve(
+                    self.server,
+                    how,
+                    &handle,
+                    &mut self.reader,
+                    &mut self.writer,
+                )
+                .await;
             }
             if more {
                 continue;
@@ -308,6 +316,7 @@ impl Conn<'_> {
             let id = self.session.handle.id;
             let pubsub = &self.server.node.pubsub;
             let mut frames = self.session.subscriptions.apply(op, pubsub, id);
+            self.session.handle.meta.lock().subscriptions = self.session.subscriptions.counts();
             let last = frames.pop();
             replies.append(&mut frames);
             return Ok(last);
@@ -330,7 +339,21 @@ impl Conn<'_> {
                 Ok(()) => ok,
                 Err(e) => e.into(),
             },
-            Action::Block(b) => self.block(b).await?,
+            Action::Block(b) => {
+                // The replies before it go out now: a client pipelining LPUSH and BLPOP reads
+                // the push's reply while the pop waits, as with Redis.
+                for r in replies.drain(..) {
+                    encode(&mut self.output, r, self.session.proto);
+                }
+                if !self.output.is_empty() {
+                    self.writer
+                        .write_all(&self.output)
+                        .await
+                        .map_err(|_| Closed::Gone)?;
+                    self.output.clear();
+                }
+                self.block(b).await?
+            }
             Action::Async(f) => f(node.clone()).await,
             Action::Txn(op) => self.transaction(op).await,
             Action::Script(call) => self.script(call).await,
@@ -620,9 +643,26 @@ impl Conn<'_> {
                 }
             }
         };
-        node.run_blocking(b.db, &b.keys, b.attempt, deadline, gone)
-            .await
-            .map_err(|_| Closed::Gone)
+        // Registered before the client shows as blocked, so that no CLIENT UNBLOCK is missed.
+        let unblocked = handle.unblock.notified();
+        tokio::pin!(unblocked);
+        unblocked.as_mut().enable();
+        handle.meta.lock().blocked = true;
+        let cut = async {
+            unblocked.await;
+        };
+        let outcome = node
+            .run_blocking(b.db, &b.keys, b.attempt, deadline, gone, cut)
+            .await;
+        handle.meta.lock().blocked = false;
+        let r = outcome.map_err(|_| Closed::Gone)?;
+        // Unblocked with ERROR: the reply is the error, unless a push served the client first.
+        if r.is_nil() && handle.unblock_error.swap(false, Ordering::Relaxed) {
+            return Ok(Response::error(
+                "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+            ));
+        }
+        Ok(r)
     }
 }
 

@@ -32,6 +32,7 @@ pub fn text(e: &CommandError) -> Cow<'static, str> {
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
         }
         CommandError::SameObject => "ERR source and destination objects are the same",
+        CommandError::SortNotNumber => "ERR One or more scores can't be converted into double",
         CommandError::KeyTooLong(max) => {
             return Cow::Owned(format!("ERR key is too long (at most {max} bytes)"))
         }

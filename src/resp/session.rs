@@ -299,6 +299,10 @@ pub struct ClientMeta {
     pub db: Db,
     pub proto: u8,
     pub last_command: String,
+    /// In a blocking command (CLIENT LIST's `flags=b`).
+    pub blocked: bool,
+    /// Channels and patterns subscribed to (CLIENT LIST's `sub=` and `psub=`).
+    pub subscriptions: (usize, usize),
 }
 
 pub struct ClientHandle {
@@ -310,6 +314,10 @@ pub struct ClientHandle {
     /// Set by CLIENT KILL; the connection closes at its next chance, even while blocked.
     pub killed: AtomicBool,
     pub kill: Notify,
+    /// CLIENT UNBLOCK: ends the blocking command it waits in, as a timeout would (or with an
+    /// error, when `unblock_error` is set).
+    pub unblock: Notify,
+    pub unblock_error: AtomicBool,
 }
 
 impl ClientHandle {
@@ -318,13 +326,16 @@ impl ClientHandle {
         let m = self.meta.lock().clone();
         let age = self.created.elapsed().as_secs();
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle=0 flags=N db={} sub=0 psub=0 ssub=0 multi=-1 watch=0 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle=0 flags={} db={} sub={} psub={} ssub=0 multi=-1 watch=0 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.local_addr,
             m.name,
             age,
+            if m.blocked { "b" } else { "N" },
             m.db,
+            m.subscriptions.0,
+            m.subscriptions.1,
             if m.last_command.is_empty() { "NULL" } else { &m.last_command },
             m.proto.max(2),
             m.lib_name,
@@ -353,6 +364,8 @@ impl Clients {
             }),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
+            unblock: Notify::new(),
+            unblock_error: AtomicBool::new(false),
         });
         self.map.lock().insert(id, handle.clone());
         handle
@@ -374,6 +387,19 @@ impl Clients {
 
     pub fn is_empty(&self) -> bool {
         self.map.lock().is_empty()
+    }
+
+    /// Ends the blocking command a client waits in; returns whether it was blocked.
+    pub fn unblock(&self, id: u64, with_error: bool) -> bool {
+        let Some(c) = self.map.lock().get(&id).cloned() else {
+            return false;
+        };
+        if !c.meta.lock().blocked {
+            return false;
+        }
+        c.unblock_error.store(with_error, Ordering::Relaxed);
+        c.unblock.notify_waiters();
+        true
     }
 
     /// Marks a client killed and wakes it; returns whether it existed.

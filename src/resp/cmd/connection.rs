@@ -168,6 +168,7 @@ fn reset(_: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
             s.multi = None;
             s.watches.clear();
             s.subscriptions.clear(&server.node.pubsub, s.handle.id);
+            s.handle.meta.lock().subscriptions = (0, 0);
             Response::Status("RESET")
         },
     )))
@@ -285,6 +286,27 @@ fn client(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
             })
         }
         "kill" => client_kill(a)?,
+        "unblock" => {
+            arity((1..=2).contains(&a.remaining()))?;
+            let id = a.next_int()?;
+            let with_error = match a.is_empty() {
+                true => false,
+                false => match a.next_keyword()?.as_str() {
+                    "TIMEOUT" => false,
+                    "ERROR" => true,
+                    _ => {
+                        return Err(CommandError::Other(
+                            "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into(),
+                        ))
+                    }
+                },
+            };
+            Box::new(move |_, server| {
+                let unblocked =
+                    u64::try_from(id).is_ok_and(|id| server.clients.unblock(id, with_error));
+                Response::Int(i64::from(unblocked))
+            })
+        }
         "no-evict" | "no-touch" => {
             arity(a.remaining() == 1)?;
             match a.next_keyword()?.as_str() {

@@ -1,7 +1,7 @@
 //! Commands on keys of any type: DEL, EXISTS, TYPE, KEYS, SCAN, RENAME, COPY, and time to live.
 
 use super::{Action, Ctx, Spec, R, RF, W, WF, WR};
-use crate::command::keys::{Command, Query};
+use crate::command::keys::{Command, Query, Sort};
 use crate::command::{CommandError, ExpireCond, KeyType, Response, TtlKind};
 use crate::engine::DATABASES;
 use crate::node::now_ms;
@@ -145,6 +145,51 @@ pub fn db_index(raw: &[u8]) -> Result<u8, CommandError> {
 }
 
 /// `COPY source destination [DB destination-db] [REPLACE]`
+/// `SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]
+/// [STORE destination]`: a read, or with STORE a write.
+fn sort(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    sort_with(a, c, true)
+}
+
+/// `SORT_RO`: SORT without STORE.
+fn sort_ro(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
+    sort_with(a, c, false)
+}
+
+fn sort_with(a: &mut Args, c: &Ctx, may_store: bool) -> Result<Action, CommandError> {
+    let key = a.next_key()?;
+    let mut sort = Sort::default();
+    let mut dst = None;
+    while !a.is_empty() {
+        match a.next_keyword()?.as_str() {
+            "ASC" => sort.desc = false,
+            "DESC" => sort.desc = true,
+            "ALPHA" => sort.alpha = true,
+            "BY" => sort.by = Some(a.next_bytes()?),
+            "GET" => sort.get.push(a.next_bytes()?),
+            "LIMIT" => {
+                let offset = a.next_int()?;
+                sort.limit = Some((offset, a.next_int()?));
+            }
+            "STORE" if may_store => dst = Some(a.next_key()?),
+            _ => return Err(CommandError::Syntax),
+        }
+    }
+    Ok(match dst {
+        Some(dst) => Action::write(Command::SortStore {
+            db: c.db,
+            key,
+            sort,
+            dst,
+        }),
+        None => Action::read(Query::Sort {
+            db: c.db,
+            key,
+            sort,
+        }),
+    })
+}
+
 fn copy(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     let (src, dst) = (a.next_key()?, a.next_key()?);
     let (mut dst_db, mut replace) = (c.db, false);
@@ -319,6 +364,8 @@ pub const COMMANDS: &[Spec] = specs!["generic";
     ("renamenx", 3, WF, (1, 2, 1), "Renames a key only when the target key name doesn't exist.", renamenx),
     ("move", 3, WF, (1, 1, 1), "Moves a key to another database.", move_),
     ("swapdb", 3, &["write", "fast"], (0, 0, 0), "Swaps two Redis databases.", swapdb),
+    ("sort", -2, &["write", "denyoom"], (1, 1, 1), "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.", sort),
+    ("sort_ro", -2, R, (1, 1, 1), "Returns the sorted elements of a list, a set, or a sorted set.", sort_ro),
     ("copy", -3, W, (1, 2, 1), "Copies the value of a key to a new key.", copy),
     ("expire", -3, WF, (1, 1, 1), "Sets the expiration time of a key in seconds.", expire),
     ("pexpire", -3, WF, (1, 1, 1), "Sets the expiration time of a key in milliseconds.", pexpire),

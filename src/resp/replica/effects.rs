@@ -282,6 +282,26 @@ impl Effects<'_> {
             keys::Command::FlushDb { db } => self.push(*db, vec![word("FLUSHDB")]),
             keys::Command::FlushAll => self.any(&["FLUSHALL"]),
             keys::Command::Move { db, key, dst_db } => self.keyed(*db, "MOVE", key, [int(dst_db)]),
+            keys::Command::SortStore { db, key, sort, dst } => {
+                let mut args = Vec::new();
+                if let Some(by) = &sort.by {
+                    args.extend([word("BY"), by.clone()]);
+                }
+                if let Some((offset, count)) = sort.limit {
+                    args.extend([word("LIMIT"), int(offset), int(count)]);
+                }
+                for g in &sort.get {
+                    args.extend([word("GET"), g.clone()]);
+                }
+                if sort.desc {
+                    args.push(word("DESC"));
+                }
+                if sort.alpha {
+                    args.push(word("ALPHA"));
+                }
+                args.extend([word("STORE"), dst.clone()]);
+                self.keyed(*db, "SORT", key, args);
+            }
             keys::Command::SwapDb { a, b } => self.out.push(Effect {
                 db: None,
                 argv: vec![word("SWAPDB"), int(a), int(b)],

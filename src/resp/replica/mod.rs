@@ -135,7 +135,14 @@ impl Stream {
         }
         for a in batch.applied.iter().filter(|a| a.entry > applied) {
             for e in effects::effects(a) {
-                self.command(e.db, &e.argv);
+                // A command of no database (FLUSHALL, SWAPDB) still comes after a SELECT in a
+                // stream that has none yet, as Redis's stream always starts with one; a
+                // transaction's MULTI does not (its first command selects).
+                let db = match (e.db, self.db, e.argv.first().map(|a| &a[..])) {
+                    (None, None, Some(b"FLUSHALL" | b"SWAPDB")) => Some(0),
+                    (db, _, _) => db,
+                };
+                self.command(db, &e.argv);
             }
         }
         true
