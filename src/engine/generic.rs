@@ -22,9 +22,19 @@ pub(super) fn apply(
         Command::Del { db, keys } => {
             let mut removed = 0;
             for key in keys {
-                if let (Some(raw), Some(_)) = txn.header(*db, key, now)? {
-                    txn.remove(*db, key, &raw);
-                    removed += 1;
+                match txn.header(*db, key, now)? {
+                    (Some(raw), Some(_)) => {
+                        txn.remove(*db, key, &raw);
+                        removed += 1;
+                    }
+                    // Past its deadline: gone already as far as anyone can see, so not counted;
+                    // removed now, as Redis's lazy expiry does, instead of waiting for the
+                    // sweeper (DBSIZE counts it until then).
+                    (Some(raw), None) => {
+                        txn.remove(*db, key, &raw);
+                        txn.count_expired(1);
+                    }
+                    _ => {}
                 }
             }
             Ok(Response::Int(removed))
@@ -560,6 +570,29 @@ mod tests {
             cond: SetCond::Always,
             get: false,
         });
+    }
+
+    #[test]
+    fn del_of_an_expired_key_removes_it_without_counting_it() {
+        let mut t = TestStore::new();
+        t.apply_at(
+            kv::Command::Set {
+                db: 0,
+                key: b("gone"),
+                value: b("v"),
+                expiry: Expiry::At(1_500),
+                cond: SetCond::Always,
+                get: false,
+            },
+            1_000,
+        );
+        assert_eq!(t.engine.key_counts(0), (1, 1));
+        let del = Command::Del {
+            db: 0,
+            keys: vec![b("gone"), b("never")],
+        };
+        assert_eq!(t.apply_at(del, 2_000), Response::Int(0));
+        assert_eq!(t.engine.key_counts(0), (0, 0));
     }
 
     #[test]
