@@ -193,17 +193,17 @@ impl Conn<'_> {
         }
         let handle = self.session.handle.clone();
         let proto = self.session.proto;
-        let inbox = self.session.subscriptions.inbox.as_mut();
-        let message = async {
-            match inbox {
-                Some(inbox) => inbox.recv().await,
-                None => std::future::pending().await,
-            }
+        // Subscribers wait for messages too; everyone else on the plain wait of the hot path.
+        let Some(inbox) = self.session.subscriptions.inbox.as_mut() else {
+            return tokio::select! {
+                n = self.reader.read_buf(&mut self.input) => Ok(n? > 0 && !handle.killed.load(Ordering::Relaxed)),
+                _ = handle.kill.notified() => Ok(false),
+            };
         };
         tokio::select! {
             n = self.reader.read_buf(&mut self.input) => Ok(n? > 0 && !handle.killed.load(Ordering::Relaxed)),
             _ = handle.kill.notified() => Ok(false),
-            m = message => match m {
+            m = inbox.recv() => match m {
                 Some(m) => {
                     encode(&mut self.output, super::pubsub::message(m), proto);
                     Ok(true)
