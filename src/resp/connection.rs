@@ -647,6 +647,8 @@ impl Conn<'_> {
         let unblocked = handle.unblock.notified();
         tokio::pin!(unblocked);
         unblocked.as_mut().enable();
+        // An UNBLOCK ... ERROR that came as an earlier wait ended must not end this one.
+        handle.unblock_error.store(false, Ordering::Relaxed);
         handle.meta.lock().blocked = true;
         let cut = async {
             unblocked.await;
