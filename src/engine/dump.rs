@@ -1,14 +1,15 @@
 //! Reading out the whole data set at one point of the history, key by key and element by
 //! element, for a front-end that writes it in its own format (an RDB file for a Redis replica).
-//! Elements are read in chunks, so a huge collection never sits in memory whole.
+//! Elements are read in chunks (see `scan::walk`), so a huge collection never sits in memory
+//! whole.
 
 use super::header::{Header, Value};
-use super::overlay::ScanRange;
+use super::scan::try_walk_with;
 use super::space::Space;
 use super::{corrupt, keys, Engine, Txn};
 use crate::command::{CommandError, Db};
 
-/// Records read per scan.
+/// List elements read per step.
 const CHUNK: usize = 1024;
 
 /// What a key holds, with the number of elements a collection has.
@@ -138,31 +139,16 @@ impl DatasetView<'_> {
     }
 }
 
-/// Calls `f` for every record under `prefix`, in order, reading `CHUNK` at a time.
+/// Calls `f` for every record under `prefix`, in order, a chunk at a time.
 fn chunked<E: From<CommandError>>(
     txn: &Txn<'_>,
     space: Space,
     prefix: &[u8],
     mut f: impl FnMut(&[u8], &[u8]) -> Result<(), E>,
 ) -> Result<(), E> {
-    let mut from = prefix.to_vec();
-    loop {
-        let range = ScanRange {
-            from: &from,
-            ..ScanRange::prefix(prefix, CHUNK)
-        };
-        let records = txn.scan(space, &range)?;
-        for (k, v) in &records {
-            f(k, v)?;
-        }
-        match records.last() {
-            Some((last, _)) if records.len() == CHUNK => {
-                from = last.clone();
-                from.push(0);
-            }
-            _ => return Ok(()),
-        }
-    }
+    try_walk_with(txn, space, prefix, prefix.to_vec(), |k, v| {
+        f(k, v).map(|()| true)
+    })
 }
 
 #[cfg(test)]

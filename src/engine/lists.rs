@@ -143,7 +143,7 @@ fn rewrite(
     txn.put(db, key, Some(raw), new);
 }
 
-fn all_elements(txn: &Txn<'_>, meta: &ListMeta) -> Result<Vec<Bytes>, CommandError> {
+pub(super) fn all_elements(txn: &Txn<'_>, meta: &ListMeta) -> Result<Vec<Bytes>, CommandError> {
     Ok(txn
         .elements(meta.version, meta.head, meta.tail, false)?
         .into_iter()

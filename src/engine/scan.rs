@@ -102,8 +102,20 @@ pub(super) fn try_walk(
     space: Space,
     prefix: &[u8],
     start: Vec<u8>,
-    mut visit: impl FnMut(&[u8], &[u8]) -> Result<bool, CommandError>,
+    visit: impl FnMut(&[u8], &[u8]) -> Result<bool, CommandError>,
 ) -> Result<(), CommandError> {
+    try_walk_with(txn, space, prefix, start, visit)
+}
+
+/// [`try_walk`] for a visitor with its own error type, one a store error converts into (a data
+/// set walk that writes a file fails on I/O too).
+pub(super) fn try_walk_with<E: From<CommandError>>(
+    txn: &Txn<'_>,
+    space: Space,
+    prefix: &[u8],
+    start: Vec<u8>,
+    mut visit: impl FnMut(&[u8], &[u8]) -> Result<bool, E>,
+) -> Result<(), E> {
     let mut failed = None;
     walk(txn, space, prefix, start, |k, v| match visit(k, v) {
         Ok(go) => go,

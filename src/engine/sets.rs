@@ -102,7 +102,7 @@ fn each_record_from(
     })
 }
 
-fn all_members(txn: &Txn<'_>, version: u64) -> Result<Vec<Bytes>, CommandError> {
+pub(super) fn all_members(txn: &Txn<'_>, version: u64) -> Result<Vec<Bytes>, CommandError> {
     let mut out = Vec::new();
     each_member(txn, version, |m| {
         out.push(Bytes::copy_from_slice(m));

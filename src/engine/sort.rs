@@ -12,11 +12,11 @@ use std::cmp::Ordering;
 use bytes::Bytes;
 
 use super::header::{Header, ListMeta, Value};
-use super::overlay::ScanRange;
 use super::space::Space;
 use super::strings::parse_float;
-use super::{corrupt, keys, ApplyContext, Txn};
+use super::{keys, ApplyContext, Txn};
 use crate::command::keys::Sort;
+use crate::command::zset::{Range, Select};
 use crate::command::{CommandError, Db, KeyType, Response};
 
 /// The sorted (and picked) elements of `key`: one per element, or one per element and GET
@@ -127,33 +127,16 @@ fn window(len: usize, limit: Option<(i64, i64)>) -> (usize, usize) {
 /// Every element of a list (in order), set or sorted set (by score).
 fn elements(txn: &Txn<'_>, h: &Header) -> Result<Vec<Bytes>, CommandError> {
     match &h.value {
-        Value::List(l) => Ok(txn
-            .elements(l.version, l.head, l.tail, false)?
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect()),
-        Value::Set(c) => {
-            let prefix = keys::version_prefix(c.version);
-            let records = txn.scan(Space::Sets, &ScanRange::prefix(&prefix, usize::MAX))?;
-            records
-                .iter()
-                .map(|(k, _)| {
-                    Ok(Bytes::copy_from_slice(
-                        keys::decode_member(k).ok_or_else(corrupt)?,
-                    ))
-                })
-                .collect()
-        }
+        Value::List(l) => super::lists::all_elements(txn, l),
+        Value::Set(c) => super::sets::all_members(txn, c.version),
         Value::ZSet(c) => {
-            let prefix = keys::score_index_prefix(c.version);
-            let records = txn.scan(Space::ZSets, &ScanRange::prefix(&prefix, usize::MAX))?;
-            records
-                .iter()
-                .map(|(k, _)| {
-                    let (_, member) = keys::decode_score_entry(k).ok_or_else(corrupt)?;
-                    Ok(Bytes::copy_from_slice(member))
-                })
-                .collect()
+            let all = Select {
+                range: Range::Rank { start: 0, stop: -1 },
+                rev: false,
+                limit: None,
+            };
+            let scored = super::zsets::select(txn, c, &all)?;
+            Ok(scored.into_iter().map(|(member, _)| member).collect())
         }
         Value::String(_) | Value::Hash(_) => Err(CommandError::WrongType),
     }

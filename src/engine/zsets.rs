@@ -346,7 +346,11 @@ fn run(
 }
 
 /// The members a selection names, in its order.
-fn select(txn: &Txn<'_>, meta: &CollMeta, sel: &Select) -> Result<Vec<Scored>, CommandError> {
+pub(super) fn select(
+    txn: &Txn<'_>,
+    meta: &CollMeta,
+    sel: &Select,
+) -> Result<Vec<Scored>, CommandError> {
     match plan(txn, meta, &sel.range, sel.limit)? {
         None => Ok(Vec::new()),
         Some(p) => run(txn, meta, &p, sel.rev),
