@@ -292,6 +292,7 @@ class ServerProcess:
         self.port = None
         self.admin_port = None
         self.raft_port = None
+        self.kafka_port = None
         self.proc = None
         self.starts = 0
         self.target = target_name()
@@ -321,6 +322,7 @@ class ServerProcess:
                 "--resp-addr", f"{self.host}:{self.port}",
                 "--admin-addr", f"{self.host}:{self.admin_port}",
                 "--raft-addr", f"{self.host}:{self.raft_port}",
+                "--kafka-addr", f"{self.host}:{self.kafka_port}",
                 "--fsync", self.fsync]
         if self.memory:
             argv.append("--memory")
@@ -351,6 +353,9 @@ class ServerProcess:
                 self.raft_port = free_port()
                 while self.raft_port in (self.port, self.admin_port):
                     self.raft_port = free_port()
+                self.kafka_port = free_port()
+                while self.kafka_port in (self.port, self.admin_port, self.raft_port):
+                    self.kafka_port = free_port()
             self.starts += 1
             log = open(self.log_path, "wb")
             self.proc = subprocess.Popen(self._argv(), stdout=log, stderr=subprocess.STDOUT,

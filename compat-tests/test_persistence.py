@@ -216,7 +216,8 @@ def test_a_data_directory_of_an_earlier_format_is_refused_with_a_reason(tmp_path
     (tmp_path / "raft").mkdir()
     p = subprocess.run(
         [trident_bin(), "serve", "--data-dir", str(tmp_path), "--resp-addr", "127.0.0.1:0",
-         "--admin-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0"],
+         "--admin-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0",
+         "--kafka-addr", "127.0.0.1:0"],
         capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
     out = (p.stdout + p.stderr).decode(errors="replace")
     assert p.returncode != 0, out
@@ -225,7 +226,8 @@ def test_a_data_directory_of_an_earlier_format_is_refused_with_a_reason(tmp_path
     fresh = tmp_path / "fresh"
     proc = subprocess.Popen(
         [trident_bin(), "serve", "--data-dir", str(fresh), "--resp-addr", "127.0.0.1:0",
-         "--admin-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0"],
+         "--admin-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0",
+         "--kafka-addr", "127.0.0.1:0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30

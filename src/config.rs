@@ -34,6 +34,7 @@ pub enum StorageMode {
 pub struct Config {
     pub storage: StorageConfig,
     pub resp: RespConfig,
+    pub kafka: KafkaConfig,
     pub admin: AdminConfig,
     pub cluster: ClusterConfig,
     pub log: LogConfig,
@@ -84,6 +85,60 @@ impl Default for RespConfig {
             max_multibulk_len: 1024 * 1024,
             max_inline_len: 64 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// The Kafka listener.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    pub addr: SocketAddr,
+    /// The host clients are told to connect to (Metadata); empty: the listen address's host.
+    pub advertised_host: String,
+    /// The port clients are told to connect to; 0: the listen port.
+    pub advertised_port: u16,
+    /// Kafka's `auto.create.topics.enable`: Produce and Metadata create unknown topics.
+    pub auto_create_topics: bool,
+    /// Kafka's `num.partitions`: partitions of an auto-created topic.
+    pub num_partitions: i32,
+    /// Kafka's `socket.request.max.bytes`: the largest request read off a connection.
+    pub max_request_bytes: usize,
+    /// Kafka's `message.max.bytes`: the largest record batch a producer may send.
+    pub message_max_bytes: usize,
+    /// Kafka's `group.initial.rebalance.delay.ms` is not used: a rebalance completes as soon as
+    /// every member has joined. This bounds how long a rebalance waits for members that do not
+    /// join again, whatever their rebalance timeout.
+    pub max_rebalance_ms: u64,
+}
+
+impl KafkaConfig {
+    /// `host:port` as Metadata names this node.
+    pub fn advertised(&self) -> String {
+        let host = if self.advertised_host.is_empty() {
+            self.addr.ip().to_string()
+        } else {
+            self.advertised_host.clone()
+        };
+        let port = match self.advertised_port {
+            0 => self.addr.port(),
+            p => p,
+        };
+        format!("{host}:{port}")
+    }
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 9092)),
+            advertised_host: String::new(),
+            advertised_port: 0,
+            auto_create_topics: true,
+            num_partitions: 1,
+            max_request_bytes: 100 * 1024 * 1024,
+            message_max_bytes: 1024 * 1024 + 12,
+            max_rebalance_ms: 300_000,
         }
     }
 }
@@ -152,6 +207,9 @@ pub struct MemberConfig {
     pub resp_addr: String,
     #[serde(default)]
     pub admin_addr: String,
+    /// The Kafka address clients are told to use for this member (empty: none).
+    #[serde(default)]
+    pub kafka_addr: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod command;
 pub mod config;
 pub mod engine;
+pub mod kafka;
 pub mod node;
 pub mod resp;
 
@@ -24,6 +25,7 @@ use node::Node;
 pub struct Running {
     pub node: Arc<Node>,
     pub resp_addr: SocketAddr,
+    pub kafka_addr: SocketAddr,
     pub admin_addr: SocketAddr,
 }
 
@@ -33,6 +35,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let resp_listener = TcpListener::bind(config.resp.addr)
         .await
         .with_context(|| format!("binding RESP on {}", config.resp.addr))?;
+    let kafka_listener = TcpListener::bind(config.kafka.addr)
+        .await
+        .with_context(|| format!("binding Kafka on {}", config.kafka.addr))?;
     let admin_listener = TcpListener::bind(config.admin.addr)
         .await
         .with_context(|| format!("binding admin HTTP on {}", config.admin.addr))?;
@@ -40,14 +45,17 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let mut config = config;
     config.resp.addr = resp_listener.local_addr()?;
     config.admin.addr = admin_listener.local_addr()?;
+    config.kafka.addr = kafka_listener.local_addr()?;
     let node = Node::start(config).await?;
     let running = Running {
         resp_addr: resp_listener.local_addr()?,
+        kafka_addr: kafka_listener.local_addr()?,
         admin_addr: admin_listener.local_addr()?,
         node: node.clone(),
     };
     let server = Arc::new(resp::Server::new(node.clone()));
     tokio::spawn(resp::serve(server, resp_listener));
+    tokio::spawn(kafka::serve(node.clone(), kafka_listener));
     tokio::spawn(admin::serve(node, metrics, admin_listener));
     Ok(running)
 }

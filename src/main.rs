@@ -42,6 +42,9 @@ struct ServeArgs {
     /// RESP (Redis protocol) listen address.
     #[arg(long)]
     resp_addr: Option<SocketAddr>,
+    /// Kafka protocol listen address.
+    #[arg(long)]
+    kafka_addr: Option<SocketAddr>,
     /// Admin HTTP listen address (/metrics, /health).
     #[arg(long)]
     admin_addr: Option<SocketAddr>,
@@ -83,6 +86,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(a) = args.resp_addr {
         config.resp.addr = a;
+    }
+    if let Some(a) = args.kafka_addr {
+        config.kafka.addr = a;
     }
     if let Some(a) = args.admin_addr {
         config.admin.addr = a;
@@ -127,6 +133,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let running = trident::start(config).await?;
         tracing::info!(
             resp = %running.resp_addr,
+            kafka = %running.kafka_addr,
             admin = %running.admin_addr,
             data_dir = %running.node.config.storage.data_dir.display(),
             fsync = ?running.node.config.storage.fsync,

@@ -135,6 +135,7 @@ class Node:
         self.port = pick_port()  # RESP
         self.admin_port = pick_port()
         self.raft_port = pick_port()
+        self.kafka_port = pick_port()
         self.config_path = None
         self.join = None  # raft addr passed with --join on every start, once set
         self.proc = None
@@ -154,6 +155,10 @@ class Node:
         return f"{self.host}:{self.admin_port}"
 
     @property
+    def kafka_addr(self):
+        return f"{self.host}:{self.kafka_port}"
+
+    @property
     def raft_addr(self):
         return f"{self.host}:{self.raft_port}"
 
@@ -165,6 +170,7 @@ class Node:
         argv = [exe, "serve", "--data-dir", self.data_dir,
                 "--resp-addr", self.resp_addr, "--admin-addr", self.admin_addr,
                 "--node-id", str(self.id), "--raft-addr", self.raft_addr,
+                "--kafka-addr", self.kafka_addr,
                 "--fsync", self.cluster.fsync]
         if self.config_path:
             argv += ["--config", self.config_path]
@@ -365,6 +371,7 @@ class Cluster:
             "[storage]", f"data_dir = {q(node.data_dir)}", f"fsync = {q(self.fsync)}", "",
             "[resp]", f"addr = {q(node.resp_addr)}", "",
             "[admin]", f"addr = {q(node.admin_addr)}", "",
+            "[kafka]", f"addr = {q(node.kafka_addr)}", "",
             "[cluster]", f"node_id = {node.id}", f"raft_addr = {q(node.raft_addr)}",
         ]
         if self.snapshot_logs is not None:
@@ -373,7 +380,8 @@ class Cluster:
             lines.append(f"snapshot_log_bytes = {int(self.snapshot_log_bytes)}")
         for m in members:
             lines += ["", "[[cluster.members]]", f"id = {m.id}", f"raft_addr = {q(m.raft_addr)}",
-                      f"resp_addr = {q(m.resp_addr)}", f"admin_addr = {q(m.admin_addr)}"]
+                      f"resp_addr = {q(m.resp_addr)}", f"admin_addr = {q(m.admin_addr)}",
+                      f"kafka_addr = {q(m.kafka_addr)}"]
         node.config_path = os.path.join(node.root, "trident.toml")
         with open(node.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")

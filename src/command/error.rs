@@ -62,6 +62,12 @@ pub enum CommandError {
     /// SORT without ALPHA met a value that is not a number.
     #[error("a value to sort by is not a number")]
     SortNotNumber,
+    /// The partitioned logs refused (Kafka error codes).
+    #[error(transparent)]
+    Log(#[from] super::log::LogError),
+    /// A consumer group refused.
+    #[error(transparent)]
+    Group(#[from] super::group::GroupError),
 }
 
 /// Why the node could not run a command, whatever the protocol.

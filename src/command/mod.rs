@@ -11,16 +11,20 @@
 //! new file, without touching the others.
 
 mod error;
+pub mod group;
 pub mod hash;
 pub mod keys;
 pub mod kv;
 pub mod list;
+pub mod log;
 pub mod node;
 mod response;
 pub mod set;
 pub mod zset;
 
 pub use error::{CommandError, NodeError};
+pub use group::GroupError;
+pub use log::LogError;
 pub use response::Response;
 
 use bytes::Bytes;
@@ -82,6 +86,10 @@ pub enum Command {
     /// `MULTI ... EXEC`: applied as one step on every replica.
     Exec(Exec),
     Node(node::Command),
+    /// Kafka's partitioned logs.
+    Log(log::Command),
+    /// Consumer groups and their offsets.
+    Group(group::Command),
 }
 
 impl Command {
@@ -120,6 +128,8 @@ pub enum Query {
     Hash(hash::Query),
     Set(set::Query),
     ZSet(zset::Query),
+    Log(log::Query),
+    Group(group::Query),
 }
 
 macro_rules! model_from {
@@ -145,7 +155,9 @@ model_from!(
     List(list),
     Hash(hash),
     Set(set),
-    ZSet(zset)
+    ZSet(zset),
+    Log(log),
+    Group(group)
 );
 
 impl From<node::Command> for Command {

@@ -35,6 +35,10 @@ pub enum Response {
     Pairs(Vec<(Response, Response)>),
     /// Out of band: a pub/sub message or (un)subscription (RESP3's push type).
     Push(Vec<Response>),
+    /// What the partitioned logs answer (Kafka's front-end encodes it).
+    Log(super::log::Reply),
+    /// What the consumer groups answer.
+    Group(super::group::Reply),
 }
 
 impl Response {
@@ -89,6 +93,8 @@ enum WireResponse {
     Pairs(Vec<(Response, Response)>),
     /// Out of band: a pub/sub message or (un)subscription (RESP3's push type).
     Push(Vec<Response>),
+    Log(super::log::Reply),
+    Group(super::group::Reply),
 }
 
 impl<'de> Deserialize<'de> for Response {
@@ -116,6 +122,8 @@ impl From<WireResponse> for Response {
             WireResponse::Type(t) => Response::Type(t),
             WireResponse::Pairs(p) => Response::Pairs(p),
             WireResponse::Push(p) => Response::Push(p),
+            WireResponse::Log(r) => Response::Log(r),
+            WireResponse::Group(r) => Response::Group(r),
         }
     }
 }

@@ -4,17 +4,20 @@
 //! effects of the commands before it in the same batch, and the whole batch, with the index of the
 //! last applied command, lands atomically.
 
+pub mod batch;
 mod coll;
 pub mod dump;
 mod exec;
 pub mod float;
 pub mod format;
 mod generic;
+mod groups;
 mod hashes;
 mod header;
 mod history;
 pub mod keys;
 mod lists;
+mod logs;
 mod maintenance;
 mod overlay;
 mod scan;
@@ -42,7 +45,7 @@ pub use history::Applied;
 pub use scan::glob_match;
 use space::{Space, Spaces};
 pub use strings::{clamp_range, format_float, parse_float, parse_i64};
-pub use txn::Txn;
+pub use txn::{Notices, Txn};
 pub use waiters::{EntryContext, Served, ENTRY_SHIFT};
 
 /// Number of logical databases (`SELECT 0..15`).
@@ -213,6 +216,8 @@ impl Engine {
             Command::ZSet(c) => zsets::apply(txn, c, ctx),
             Command::Exec(e) => return exec::apply(self, txn, e, ctx),
             Command::Node(c) => return maintenance::apply(self, txn, c, ctx),
+            Command::Log(c) => logs::apply(txn, c, ctx),
+            Command::Group(c) => groups::apply(txn, c, ctx),
         };
         settle(result)
     }
@@ -294,6 +299,9 @@ impl Engine {
             Query::Hash(q) => hashes::query(txn, q, now_ms),
             Query::Set(q) => sets::query(txn, q, now_ms),
             Query::ZSet(q) => zsets::query(txn, q, now_ms),
+            // Logs and groups read the committed state (they are never inside a transaction).
+            Query::Log(q) => logs::query(self, q),
+            Query::Group(q) => groups::query(self, q),
         };
         result.unwrap_or_else(Response::Error)
     }

@@ -15,15 +15,21 @@ pub enum Space {
     Hashes = 2,
     Sets = 3,
     ZSets = 4,
+    /// Kafka's partitioned logs: topics, partition states, record batches.
+    KafkaLog = 5,
+    /// Consumer groups and their committed offsets.
+    KafkaGroups = 6,
 }
 
 /// Every keyspace with its fjall name, in discriminant order.
-pub const SPACES: [(Space, &str); 5] = [
+pub const SPACES: [(Space, &str); 7] = [
     (Space::Meta, "meta"),
     (Space::Lists, "lists"),
     (Space::Hashes, "hashes"),
     (Space::Sets, "sets"),
     (Space::ZSets, "zsets"),
+    (Space::KafkaLog, "kafka_log"),
+    (Space::KafkaGroups, "kafka_groups"),
 ];
 
 pub const COUNT: usize = SPACES.len();

@@ -65,6 +65,16 @@ pub struct Txn<'a> {
     step_writes: Vec<bool>,
     /// A command that writes no key but must be told to followers of the history (PUBLISH).
     effect: bool,
+    /// Which change notices the batch raises once committed (see [`Notices`]).
+    notices: Notices,
+}
+
+/// What a committed batch changed that someone may be waiting for: Kafka fetches wait for logs
+/// to grow, joins and syncs for groups to move on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Notices {
+    pub logs: bool,
+    pub groups: bool,
 }
 
 /// A stored header beside the same header if it is live at `now_ms`.
@@ -91,6 +101,7 @@ impl<'a> Txn<'a> {
             expired_over: None,
             step_writes: Vec::new(),
             effect: false,
+            notices: Notices::default(),
         }
     }
 
@@ -211,6 +222,19 @@ impl<'a> Txn<'a> {
 
     pub(super) fn take_step_writes(&mut self) -> Vec<bool> {
         std::mem::take(&mut self.step_writes)
+    }
+
+    pub(super) fn note_log_change(&mut self) {
+        self.notices.logs = true;
+    }
+
+    pub(super) fn note_group_change(&mut self) {
+        self.notices.groups = true;
+    }
+
+    /// The change notices of everything applied so far.
+    pub fn notices(&self) -> Notices {
+        self.notices
     }
 
     /// Starts (or stops) recording which keys are written.

@@ -61,8 +61,13 @@ pub async fn form(node: &Arc<Node>) -> anyhow::Result<()> {
                         format: crate::engine::FORMAT_VERSION,
                         raft_addr: m.raft_addr.clone(),
                         admin_addr: m.admin_addr.clone(),
-                        listeners: [(super::raft_types::RESP.to_string(), m.resp_addr.clone())]
-                            .into(),
+                        listeners: [
+                            (super::raft_types::RESP.to_string(), m.resp_addr.clone()),
+                            (super::raft_types::KAFKA.to_string(), m.kafka_addr.clone()),
+                        ]
+                        .into_iter()
+                        .filter(|(_, a)| !a.is_empty())
+                        .collect(),
                     }
                 };
                 (m.id, info)
@@ -264,6 +269,10 @@ impl Node {
                     raft_addr: info.raft_addr.clone(),
                     resp_addr: info.resp_addr().to_string(),
                     admin_addr: info.admin_addr.clone(),
+                    kafka_addr: info
+                        .listener(super::raft_types::KAFKA)
+                        .unwrap_or_default()
+                        .to_string(),
                     voter: voters.contains(id),
                     matched_index,
                     lag: if m.state == ServerState::Leader {
@@ -336,6 +345,8 @@ pub struct MemberStatus {
     pub raft_addr: String,
     pub resp_addr: String,
     pub admin_addr: String,
+    /// Where Kafka clients reach this member (empty: unknown).
+    pub kafka_addr: String,
     pub voter: bool,
     pub matched_index: Option<u64>,
     pub lag: Option<u64>,

@@ -8,6 +8,7 @@ pub mod history;
 mod log_segments;
 mod log_store;
 mod network;
+pub mod notices;
 pub mod pubsub;
 mod raft_types;
 mod reads;
@@ -32,7 +33,7 @@ pub use cluster::{ClusterStatus, MemberStatus};
 use log_store::{Durability, LogStore};
 use network::Peer;
 use raft_types::Raft;
-pub use raft_types::{NodeId, NodeInfo};
+pub use raft_types::{NodeId, NodeInfo, KAFKA, RESP};
 
 /// Requests queued for the writer before senders wait: bounds memory under overload.
 const WRITE_QUEUE: usize = 8192;
@@ -71,6 +72,8 @@ pub struct Node {
     history: Arc<history::History>,
     /// This node's subscribers (see [`pubsub`]).
     pub pubsub: Arc<pubsub::PubSub>,
+    /// Logs and groups changed (Kafka's long polls wait on them).
+    pub notices: Arc<notices::ChangeNotices>,
     spool: PathBuf,
     _scratch: Option<tempfile::TempDir>,
 }
@@ -141,15 +144,21 @@ impl Node {
             format: crate::engine::FORMAT_VERSION,
             raft_addr: listener.local_addr()?.to_string(),
             admin_addr: config.admin.addr.to_string(),
-            listeners: [(raft_types::RESP.to_string(), config.resp.addr.to_string())].into(),
+            listeners: [
+                (raft_types::RESP.to_string(), config.resp.addr.to_string()),
+                (raft_types::KAFKA.to_string(), config.kafka.advertised()),
+            ]
+            .into(),
         };
         let history = Arc::new(history::History::default());
         let pubsub = Arc::new(pubsub::PubSub::default());
+        let notices = Arc::new(notices::ChangeNotices::default());
         let sm = state_machine::StateMachine::new(
             engine.clone(),
             blocking.clone(),
             history.clone(),
             pubsub.clone(),
+            notices.clone(),
             id,
         );
         let raft = Raft::new(
@@ -181,6 +190,7 @@ impl Node {
             reads: reads::ReadGate::default(),
             history,
             pubsub,
+            notices,
             spool,
             _scratch: scratch,
         });
@@ -211,6 +221,19 @@ impl Node {
     /// Applies several state changes, in order, as part of one log entry.
     pub async fn execute_many(&self, cmds: Vec<Command>) -> Vec<Response> {
         self.submit(cmds, false).await
+    }
+
+    /// Queues commands on the write path now and returns their replies' future: a connection
+    /// that pipelines writes (Kafka's Produce) keeps their order in the log without waiting
+    /// for each to commit before queuing the next.
+    pub async fn execute_queued(
+        self: &Arc<Self>,
+        cmds: Vec<Command>,
+    ) -> impl std::future::Future<Output = Vec<Response>> + Send + 'static {
+        let n = cmds.len();
+        let queued = self.enqueue(cmds, false).await;
+        let node = self.clone();
+        async move { node.settle(queued, n).await }
     }
 
     async fn submit(&self, cmds: Vec<Command>, forwarded: bool) -> Vec<Response> {

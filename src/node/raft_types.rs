@@ -37,6 +37,8 @@ impl NodeInfo {
 
 /// The listener name of the Redis protocol.
 pub const RESP: &str = "resp";
+/// The listener name of the Kafka protocol: the address clients are told to use.
+pub const KAFKA: &str = "kafka";
 
 impl fmt::Display for NodeInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

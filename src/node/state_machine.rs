@@ -17,6 +17,7 @@ use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
 
 use super::blocking::Blocking;
 use super::history::History;
+use super::notices::ChangeNotices;
 use super::pubsub::PubSub;
 use super::raft_types::{term_of, BatchReply, LogId, SnapshotMeta, StoredMembership, TypeConfig};
 use crate::engine::snapshot::{Export, Record};
@@ -36,6 +37,7 @@ pub struct StateMachine {
     blocking: Arc<Blocking>,
     history: Arc<History>,
     pubsub: Arc<PubSub>,
+    notices: Arc<ChangeNotices>,
     node_id: u64,
 }
 
@@ -49,6 +51,7 @@ impl StateMachine {
         blocking: Arc<Blocking>,
         history: Arc<History>,
         pubsub: Arc<PubSub>,
+        notices: Arc<ChangeNotices>,
         node_id: u64,
     ) -> Self {
         StateMachine {
@@ -56,6 +59,7 @@ impl StateMachine {
             blocking,
             history,
             pubsub,
+            notices,
             node_id,
         }
     }
@@ -207,8 +211,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     bincode::serialize(&m).map_err(io_err)?,
                 );
             }
+            let notices = txn.notices();
             engine.commit(txn).map_err(io_err)?;
             apply_time.record(started.elapsed());
+            self.notices.raise(notices);
             self.blocking.deliver(self.node_id, served);
             for p in publishes {
                 let n = self.pubsub.publish(&p.channel, &p.message);
@@ -247,6 +253,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             .await
             .map_err(io_err)??;
         metrics::counter!("trident_raft_snapshots_installed_total").increment(1);
+        self.notices.raise(crate::engine::Notices {
+            logs: true,
+            groups: true,
+        });
         Ok(())
     }
 

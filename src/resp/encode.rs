@@ -34,6 +34,10 @@ impl Encoder<'_> {
             Response::Text(s) => self.simple(b'+', s.as_bytes()),
             Response::Type(t) => self.simple(b'+', t.map_or("none", |t| t.name()).as_bytes()),
             Response::Int(i) => self.int(b':', i),
+            // Never asked for by a RESP command.
+            Response::Log(_) | Response::Group(_) => {
+                self.simple(b'-', b"ERR reply of another protocol")
+            }
             Response::Bulk(b) => self.bulk(&b),
             Response::Nil if self.resp3 => self.out.put_slice(b"_\r\n"),
             Response::Nil => self.out.put_slice(b"$-1\r\n"),

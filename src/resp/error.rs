@@ -39,6 +39,8 @@ pub fn text(e: &CommandError) -> Cow<'static, str> {
         CommandError::Other(s) => return Cow::Owned(s.clone()),
         CommandError::Storage(why) => return Cow::Owned(format!("ERR storage error: {why}")),
         CommandError::Node(n) => return Cow::Owned(node_text(n)),
+        CommandError::Log(e) => return Cow::Owned(format!("ERR {e}")),
+        CommandError::Group(e) => return Cow::Owned(format!("ERR {e}")),
     })
 }
 

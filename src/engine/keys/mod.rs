@@ -13,12 +13,16 @@
 //! - `04 seq:u64` → a blocked client waiting for a push (replicated, so that every replica serves
 //!   the same client the same element), in the order clients blocked.
 //!
+//! `kafka_log` and `kafka_groups` have a module each ([`log`], [`group`]).
+//!
 //! The element keyspaces (`lists`, `hashes`, `sets`, `zsets`) have a module each. Their keys all
 //! start with the collection's `version:u64`: elements hang off a version, not a key name, so
 //! RENAME is O(1), DEL only has to drop the header, and the collector drops a version by prefix.
 
+pub mod group;
 mod hash;
 mod list;
+pub mod log;
 mod set;
 mod zset;
 

@@ -1,0 +1,33 @@
+//! DescribeCluster: the members with their Kafka addresses; the Raft leader is the controller.
+
+use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
+use kafka_protocol::messages::{ApiKey, BrokerId, DescribeClusterResponse};
+
+use super::metadata::CLUSTER_ID;
+use super::topics::{self, str_bytes};
+use super::{encode_response, Ctx, Frame, Reply};
+
+pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
+    // The request carries only flags about authorized operations and fenced brokers, neither
+    // of which trident has.
+    let brokers = topics::brokers(ctx)
+        .into_iter()
+        .map(|b| {
+            DescribeClusterBroker::default()
+                .with_broker_id(BrokerId(b.id))
+                .with_host(str_bytes(&b.host))
+                .with_port(b.port)
+        })
+        .collect();
+    let body = DescribeClusterResponse::default()
+        .with_cluster_id(str_bytes(CLUSTER_ID))
+        .with_controller_id(topics::leader(ctx))
+        .with_endpoint_type(1)
+        .with_brokers(brokers);
+    Ok(encode_response(
+        ApiKey::DescribeCluster,
+        frame.header.request_api_version,
+        frame.header.correlation_id,
+        &body,
+    ))
+}

@@ -1,0 +1,132 @@
+//! What several APIs share: topic lookups with auto-creation, topic name rules, the brokers
+//! (cluster members) and who leads.
+
+use kafka_protocol::messages::{BrokerId, TopicName};
+use kafka_protocol::protocol::StrBytes;
+
+use super::Ctx;
+use crate::command::log::{self, TopicId, TopicInfo};
+use crate::command::{CommandError, LogError, Query, Response};
+
+/// Kafka's longest topic name.
+const MAX_TOPIC_NAME: usize = 249;
+
+/// The id a new topic gets: random, as Kafka's.
+pub fn new_id() -> TopicId {
+    rand::random()
+}
+
+/// Kafka's rule for topic names: 1 to 249 of `[a-zA-Z0-9._-]`, not `.` or `..`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_TOPIC_NAME
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+}
+
+pub fn name(n: &TopicName) -> String {
+    n.0.as_str().to_string()
+}
+
+pub fn topic_name(s: &str) -> TopicName {
+    TopicName(StrBytes::from_string(s.to_string()))
+}
+
+pub fn str_bytes(s: &str) -> StrBytes {
+    StrBytes::from_string(s.to_string())
+}
+
+/// Topics by name (`None`: all), creating the missing ones when `create` says so.
+pub async fn lookup(
+    ctx: &Ctx,
+    names: Option<Vec<String>>,
+    create: bool,
+) -> Result<Vec<TopicInfo>, CommandError> {
+    let found = topics(ctx, names.clone()).await?;
+    let Some(names) = names else {
+        return Ok(found);
+    };
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| valid_name(n) && !found.iter().any(|t| &t.name == *n))
+        .collect();
+    if !create || missing.is_empty() {
+        return Ok(found);
+    }
+    let partitions = ctx.node.config.kafka.num_partitions;
+    let cmds = missing
+        .iter()
+        .map(|n| {
+            log::Command::CreateTopic {
+                name: (*n).clone(),
+                id: new_id(),
+                partitions,
+                configs: Vec::new(),
+            }
+            .into()
+        })
+        .collect();
+    for r in ctx.node.execute_many(cmds).await {
+        match r {
+            Response::Error(CommandError::Log(LogError::TopicExists)) => {}
+            Response::Error(e) => return Err(e),
+            _ => {}
+        }
+    }
+    topics(ctx, Some(names)).await
+}
+
+async fn topics(ctx: &Ctx, names: Option<Vec<String>>) -> Result<Vec<TopicInfo>, CommandError> {
+    match ctx
+        .node
+        .query(&Query::Log(log::Query::Topics { names }), false)
+        .await
+    {
+        Response::Log(log::Reply::Topics(t)) => Ok(t),
+        Response::Error(e) => Err(e),
+        other => Err(CommandError::Storage(format!("unexpected reply {other:?}"))),
+    }
+}
+
+/// A cluster member as Kafka clients see it.
+pub struct Broker {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
+
+/// Every member that has a Kafka address.
+pub fn brokers(ctx: &Ctx) -> Vec<Broker> {
+    let status = ctx.node.cluster_status();
+    let mut out = Vec::new();
+    for m in status.members {
+        let Some((host, port)) = m.kafka_addr.rsplit_once(':') else {
+            continue;
+        };
+        let Ok(port) = port.parse() else {
+            continue;
+        };
+        out.push(Broker {
+            id: m.id as i32,
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+            port,
+        });
+    }
+    out
+}
+
+/// The partition leader (the Raft leader) as a broker id, -1 if none is known.
+pub fn leader(ctx: &Ctx) -> BrokerId {
+    BrokerId(ctx.node.leader_id().map_or(-1, |id| id as i32))
+}
+
+/// The voters: every partition's replicas.
+pub fn replicas(ctx: &Ctx) -> Vec<BrokerId> {
+    brokers(ctx).into_iter().map(|b| BrokerId(b.id)).collect()
+}
