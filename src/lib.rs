@@ -5,6 +5,7 @@
 //! fjall and never sees a wire format.
 
 pub mod admin;
+pub mod alloc;
 pub mod command;
 pub mod config;
 pub mod engine;

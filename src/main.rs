@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 /// Requests allocate many small buffers; mimalloc's thread-local free lists beat glibc's here.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: trident::alloc::Guarded = trident::alloc::Guarded;
 use trident::config::{Config, Fsync, StorageMode};
 
 #[derive(Parser)]

@@ -168,19 +168,22 @@ pub struct GroupInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
     /// The generation is complete and the member is in it.
-    Joined(Generation),
+    Joined(Box<Generation>),
     /// The member is part of a rebalance that has not completed yet: wait for the group to
     /// change, then ask again with [`Query::JoinResult`].
     JoinPending {
         member_id: String,
     },
+    /// A new member must join again with this id (Kafka's MEMBER_ID_REQUIRED): the id is kept
+    /// as pending, so it is a reply rather than a refusal, which would write nothing.
+    MemberIdRequired(String),
     /// The member's assignment.
     Assignment(Bytes),
     /// The leader has not assigned yet: wait and ask again.
     AssignmentPending,
     /// Per partition: the committed offset (-1: none), its leader epoch and metadata.
     Offsets(Vec<(String, i32, Option<Committed>)>),
-    Group(Option<GroupInfo>),
+    Group(Option<Box<GroupInfo>>),
     /// Every group with its protocol type and state.
     Groups(Vec<(String, String, GroupState)>),
     /// Per member left: whether it was a member.
@@ -199,9 +202,6 @@ pub enum GroupError {
     RebalanceInProgress,
     #[error("inconsistent group protocol")]
     InconsistentProtocol,
-    /// The new member must join again with this id.
-    #[error("member id required")]
-    MemberIdRequired(String),
     #[error("invalid session timeout")]
     InvalidSessionTimeout,
     #[error("the group is not empty")]

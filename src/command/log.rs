@@ -80,6 +80,15 @@ pub enum Query {
         partition: i32,
         spec: OffsetSpec,
     },
+    /// Where retention may cut a partition: the end of the leading run of whole batches that
+    /// are all older than `older_than` (max timestamp) or beyond `keep_bytes` from the end.
+    /// Answers [`Reply::Offset`] (the partition's log start if nothing may go).
+    RetentionPoint {
+        topic: String,
+        partition: i32,
+        older_than: Option<i64>,
+        keep_bytes: Option<u64>,
+    },
 }
 
 /// Which offset ListOffsets asks for.
@@ -112,7 +121,7 @@ impl TopicInfo {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionInfo {
     pub log_start: i64,
     /// The high watermark: the offset the next record gets.
@@ -124,8 +133,8 @@ pub struct PartitionInfo {
 /// What a command or query of the logs answers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
-    /// A topic was created (or is the one an append created).
-    Created(TopicInfo),
+    /// A topic was created.
+    Created(Box<TopicInfo>),
     Topics(Vec<TopicInfo>),
     /// Batches were appended: the first one's base offset, the append time (`-1` unless the
     /// topic keeps the broker's time) and the partition's log start. A duplicate of batches
@@ -135,11 +144,7 @@ pub enum Reply {
         append_time: i64,
         log_start: i64,
     },
-    Fetched {
-        records: Bytes,
-        high_watermark: i64,
-        log_start: i64,
-    },
+    Fetched(Box<Fetched>),
     Offset {
         offset: i64,
         timestamp: i64,
@@ -151,6 +156,14 @@ pub enum Reply {
         epoch: i16,
     },
     Done,
+}
+
+/// What a fetch found: whole batches from the one holding the offset asked for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fetched {
+    pub records: Bytes,
+    pub high_watermark: i64,
+    pub log_start: i64,
 }
 
 /// Why the logs refused a command or a query.

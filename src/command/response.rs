@@ -133,6 +133,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn replies_stay_small() {
+        // Moved around by the million on the RESP hot path: big replies are boxed.
+        assert!(std::mem::size_of::<Response>() <= 40);
+    }
+
+    #[test]
     fn responses_survive_the_wire() {
         let r = Response::Array(vec![
             Response::Status("PONG"),

@@ -13,8 +13,8 @@ use super::space::Space;
 use super::txn::Txn;
 use super::{corrupt, ApplyContext, Engine};
 use crate::command::log::{
-    Command, LogError, NewTopic, OffsetSpec, PartitionInfo, Query, Reply, TopicId, TopicInfo,
-    MAX_PARTITIONS,
+    Command, Fetched, LogError, NewTopic, OffsetSpec, PartitionInfo, Query, Reply, TopicId,
+    TopicInfo, MAX_PARTITIONS,
 };
 use crate::command::{CommandError, Response};
 
@@ -202,22 +202,12 @@ fn create(
         configs,
     };
     txn.put_record(Space::KafkaLog, keys::topic(name), encode(&t));
-    Ok(Reply::Created(TopicInfo {
+    Ok(Reply::Created(Box::new(TopicInfo {
         name: name.to_string(),
         id: t.id,
         configs: t.configs,
         partitions: vec![PartitionInfo::default(); partitions as usize],
-    }))
-}
-
-impl Default for PartitionInfo {
-    fn default() -> Self {
-        PartitionInfo {
-            log_start: 0,
-            high_watermark: 0,
-            bytes: 0,
-        }
-    }
+    })))
 }
 
 fn delete_prefix(txn: &mut Txn<'_>, prefix: &[u8]) -> Result<(), CommandError> {
@@ -312,6 +302,10 @@ fn append(
     let t = match (topic(txn, name)?, auto) {
         (Some(t), _) => t,
         (None, Some(new)) => {
+            // Checked first: a refused append creates nothing either.
+            if p < 0 || p >= new.partitions {
+                return Err(LogError::UnknownTopicOrPartition.into());
+            }
             create(txn, name, &new.id, new.partitions, Vec::new())?;
             topic(txn, name)?.ok_or(LogError::UnknownTopicOrPartition)?
         }
@@ -322,6 +316,8 @@ fn append(
         (config(&t.configs, "message.timestamp.type") == Some("LogAppendTime")).then_some(now_ms);
     let mut st = part_state(txn, &t.id, p)?;
     let mut first_offset = None;
+    // Every batch is checked before anything is written: a refused append writes nothing.
+    let mut writes = Vec::new();
     let mut rest: &[u8] = batches;
     while !rest.is_empty() {
         let b = Batch::first(rest).ok_or(LogError::CorruptMessage)?;
@@ -343,11 +339,10 @@ fn append(
         first_offset.get_or_insert(base);
         st.next = base + i64::from(b.last_offset_delta()) + 1;
         st.bytes += stored.len() as u64;
-        txn.put_record(
-            Space::KafkaLog,
-            keys::batch(&t.id, p, base),
-            stored.to_vec(),
-        );
+        writes.push((keys::batch(&t.id, p, base), stored));
+    }
+    for (k, v) in writes {
+        txn.put_record(Space::KafkaLog, k, v.to_vec());
     }
     txn.put_record(Space::KafkaLog, keys::partition(&t.id, p), encode(&st));
     Ok(Reply::Appended {
@@ -385,11 +380,11 @@ pub fn query(engine: &Engine, q: &Query) -> Result<Response, CommandError> {
             } else {
                 fetch(engine, &t.id, *partition, *offset, *max_bytes)?
             };
-            Reply::Fetched {
+            Reply::Fetched(Box::new(Fetched {
                 records,
                 high_watermark: st.next,
                 log_start: st.log_start,
-            }
+            }))
         }
         Query::Offset {
             topic: name,
@@ -409,8 +404,48 @@ pub fn query(engine: &Engine, q: &Query) -> Result<Response, CommandError> {
             };
             Reply::Offset { offset, timestamp }
         }
+        Query::RetentionPoint {
+            topic: name,
+            partition,
+            older_than,
+            keep_bytes,
+        } => {
+            let t = topic(&txn, name)?.ok_or(LogError::UnknownTopicOrPartition)?;
+            known_partition(&t, *partition)?;
+            let st = part_state(&txn, &t.id, *partition)?;
+            let offset = retention_point(engine, &t.id, *partition, &st, *older_than, *keep_bytes)?;
+            Reply::Offset {
+                offset,
+                timestamp: -1,
+            }
+        }
     };
     Ok(Response::Log(reply))
+}
+
+fn retention_point(
+    engine: &Engine,
+    id: &TopicId,
+    p: i32,
+    st: &PartState,
+    older_than: Option<i64>,
+    keep_bytes: Option<u64>,
+) -> Result<i64, CommandError> {
+    let ks = engine.spaces.get(Space::KafkaLog);
+    let mut cut = st.log_start;
+    let mut left = st.bytes;
+    for kv in ks.prefix(keys::batches(id, p)) {
+        let (_, v) = kv.into_inner()?;
+        let b = Batch::first(&v).ok_or_else(corrupt)?;
+        let old = older_than.is_some_and(|t| b.max_timestamp() < t);
+        let over = keep_bytes.is_some_and(|k| left > k);
+        if !old && !over {
+            break;
+        }
+        cut = b.next_offset();
+        left = left.saturating_sub(v.len() as u64);
+    }
+    Ok(cut)
 }
 
 fn topics(txn: &Txn<'_>, names: Option<&[String]>) -> Result<Vec<TopicInfo>, CommandError> {
@@ -528,4 +563,193 @@ fn max_timestamp(engine: &Engine, id: &TopicId, p: i32) -> Result<(i64, i64), Co
         }
     }
     Ok(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::batch::tests::build;
+    use crate::engine::testing::TestStore;
+
+    fn create(s: &mut TestStore, name: &str, partitions: i32) {
+        let r = s.apply(Command::CreateTopic {
+            name: name.into(),
+            id: [1; 16],
+            partitions,
+            configs: Vec::new(),
+        });
+        assert!(matches!(r, Response::Log(Reply::Created(_))), "{r:?}");
+    }
+
+    fn append(s: &mut TestStore, topic: &str, batch: Vec<u8>) -> Response {
+        s.apply(Command::Append {
+            topic: topic.into(),
+            partition: 0,
+            batches: Bytes::from(batch),
+            create: None,
+        })
+    }
+
+    fn base(r: &Response) -> i64 {
+        match r {
+            Response::Log(Reply::Appended { base_offset, .. }) => *base_offset,
+            other => panic!("not appended: {other:?}"),
+        }
+    }
+
+    fn fetch(s: &TestStore, offset: i64, max_bytes: u32) -> (Bytes, i64) {
+        match s.query(Query::Fetch {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            max_bytes,
+        }) {
+            Response::Log(Reply::Fetched(f)) => (f.records, f.high_watermark),
+            other => panic!("not fetched: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn appends_take_consecutive_offsets_and_fetch_returns_whole_batches() {
+        let mut s = TestStore::new();
+        create(&mut s, "t", 1);
+        assert_eq!(
+            base(&append(&mut s, "t", build(&[b"a", b"b"], 10, (-1, -1, -1)))),
+            0
+        );
+        assert_eq!(
+            base(&append(&mut s, "t", build(&[b"c"], 20, (-1, -1, -1)))),
+            2
+        );
+        // From the middle of the first batch: that whole batch comes back, then the next.
+        let (records, hw) = fetch(&s, 1, 1 << 20);
+        assert_eq!(hw, 3);
+        let first = Batch::first(&records).expect("a batch");
+        assert_eq!((first.base_offset(), first.record_count()), (0, 2));
+        assert!(first.validate().is_ok(), "the producer's CRC still holds");
+        let second = Batch::first(&records[first.len()..]).expect("a second batch");
+        assert_eq!(second.base_offset(), 2);
+        // A limit smaller than one batch still returns one; at the end, nothing.
+        let (one, _) = fetch(&s, 0, 1);
+        assert_eq!(one.len(), first.len());
+        assert!(fetch(&s, 3, 1 << 20).0.is_empty());
+        let past = s.query(Query::Fetch {
+            topic: "t".into(),
+            partition: 0,
+            offset: 4,
+            max_bytes: 100,
+        });
+        assert_eq!(past, Response::Error(LogError::OffsetOutOfRange.into()));
+    }
+
+    #[test]
+    fn an_idempotent_retry_is_acknowledged_once_and_gaps_are_refused() {
+        let mut s = TestStore::new();
+        create(&mut s, "t", 1);
+        let b0 = build(&[b"a", b"b"], 10, (7, 0, 0));
+        assert_eq!(base(&append(&mut s, "t", b0.clone())), 0);
+        // The same batch again (a retry): the original offset, nothing appended.
+        assert_eq!(base(&append(&mut s, "t", b0)), 0);
+        assert_eq!(fetch(&s, 0, 1 << 20).1, 2);
+        // Sequence 3 after 0..=1 skips 2.
+        let gap = append(&mut s, "t", build(&[b"x"], 10, (7, 0, 3)));
+        assert_eq!(gap, Response::Error(LogError::OutOfOrderSequence.into()));
+        assert_eq!(base(&append(&mut s, "t", build(&[b"c"], 10, (7, 0, 2)))), 2);
+        // A newer epoch starts again at 0; the older one is fenced from then on.
+        assert_eq!(base(&append(&mut s, "t", build(&[b"d"], 10, (7, 1, 0)))), 3);
+        let fenced = append(&mut s, "t", build(&[b"e"], 10, (7, 0, 3)));
+        assert_eq!(
+            fenced,
+            Response::Error(LogError::InvalidProducerEpoch.into())
+        );
+    }
+
+    #[test]
+    fn delete_records_drops_whole_batches_and_moves_the_log_start() {
+        let mut s = TestStore::new();
+        create(&mut s, "t", 1);
+        for i in 0..3 {
+            append(&mut s, "t", build(&[b"a", b"b"], 100 * i, (-1, -1, -1)));
+        }
+        let r = s.apply(Command::DeleteRecords {
+            topic: "t".into(),
+            partition: 0,
+            before: 3,
+        });
+        assert_eq!(r, Response::Log(Reply::LogStart(3)));
+        // The batch 2..4 holds offset 3: it stays; 0..2 is gone.
+        let (records, _) = fetch(&s, 3, 1 << 20);
+        assert_eq!(Batch::first(&records).map(|b| b.base_offset()), Some(2));
+        let gone = s.query(Query::Fetch {
+            topic: "t".into(),
+            partition: 0,
+            offset: 1,
+            max_bytes: 100,
+        });
+        assert_eq!(gone, Response::Error(LogError::OffsetOutOfRange.into()));
+        let point = s.query(Query::RetentionPoint {
+            topic: "t".into(),
+            partition: 0,
+            older_than: Some(150),
+            keep_bytes: None,
+        });
+        // Batches end at timestamps 1, 101, 201: the one of 101 is the last too old.
+        assert_eq!(
+            point,
+            Response::Log(Reply::Offset {
+                offset: 4,
+                timestamp: -1
+            })
+        );
+    }
+
+    #[test]
+    fn log_append_time_topics_stamp_the_broker_time() {
+        let mut s = TestStore::new();
+        s.apply(Command::CreateTopic {
+            name: "t".into(),
+            id: [2; 16],
+            partitions: 1,
+            configs: vec![("message.timestamp.type".into(), "LogAppendTime".into())],
+        });
+        let r = s.apply_at(
+            Command::Append {
+                topic: "t".into(),
+                partition: 0,
+                batches: Bytes::from(build(&[b"a"], 10, (-1, -1, -1))),
+                create: None,
+            },
+            777,
+        );
+        assert!(matches!(
+            r,
+            Response::Log(Reply::Appended {
+                append_time: 777,
+                ..
+            })
+        ));
+        let (records, _) = fetch(&s, 0, 1 << 20);
+        let b = Batch::first(&records).expect("batch");
+        assert_eq!(b.max_timestamp(), 777);
+        assert!(b.validate().is_ok());
+    }
+
+    #[test]
+    fn a_refused_append_creates_no_topic() {
+        let mut s = TestStore::new();
+        let r = s.apply(Command::Append {
+            topic: "auto".into(),
+            partition: 5,
+            batches: Bytes::from(build(&[b"a"], 10, (-1, -1, -1))),
+            create: Some(NewTopic {
+                id: [3; 16],
+                partitions: 1,
+            }),
+        });
+        assert_eq!(r, Response::Error(LogError::UnknownTopicOrPartition.into()));
+        assert_eq!(
+            s.query(Query::Topics { names: None }),
+            Response::Log(Reply::Topics(Vec::new()))
+        );
+    }
 }

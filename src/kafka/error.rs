@@ -25,7 +25,6 @@ pub fn code(e: &CommandError) -> i16 {
             GroupError::IllegalGeneration => E::IllegalGeneration,
             GroupError::RebalanceInProgress => E::RebalanceInProgress,
             GroupError::InconsistentProtocol => E::InconsistentGroupProtocol,
-            GroupError::MemberIdRequired(_) => E::MemberIdRequired,
             GroupError::InvalidSessionTimeout => E::InvalidSessionTimeout,
             GroupError::NotEmpty => E::NonEmptyGroup,
             GroupError::NoSuchGroup => E::GroupIdNotFound,

@@ -102,11 +102,12 @@ async fn gather(ctx: &Ctx, req: &FetchRequest) -> (Vec<FetchableTopicResponse>, 
                 ctx.node.query(&q, true).await
             };
             match r {
-                Response::Log(log::Reply::Fetched {
-                    records,
-                    high_watermark,
-                    log_start,
-                }) => {
+                Response::Log(log::Reply::Fetched(f)) => {
+                    let log::Fetched {
+                        records,
+                        high_watermark,
+                        log_start,
+                    } = *f;
                     total += records.len();
                     left = left.saturating_sub(records.len());
                     parts.push(
@@ -146,11 +147,13 @@ async fn offsets_only(ctx: &Ctx, topic: &str, partition: i32) -> Response {
                 .first()
                 .and_then(|t| t.partitions.get(partition.max(0) as usize))
             {
-                Some(p) if partition >= 0 => Response::Log(log::Reply::Fetched {
-                    records: Bytes::new(),
-                    high_watermark: p.high_watermark,
-                    log_start: p.log_start,
-                }),
+                Some(p) if partition >= 0 => {
+                    Response::Log(log::Reply::Fetched(Box::new(log::Fetched {
+                        records: Bytes::new(),
+                        high_watermark: p.high_watermark,
+                        log_start: p.log_start,
+                    })))
+                }
                 _ => Response::Error(crate::command::LogError::UnknownTopicOrPartition.into()),
             }
         }

@@ -11,8 +11,8 @@ use kafka_protocol::ResponseError;
 use super::coordinator::wait_until;
 use super::topics::str_bytes;
 use super::{decode_body, encode_response, error, Ctx, Frame, Reply};
-use crate::command::group::{self, GroupError, Join};
-use crate::command::{CommandError, Query, Response};
+use crate::command::group::{self, Join};
+use crate::command::{Query, Response};
 
 pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
     let req: JoinGroupRequest = decode_body(frame)?;
@@ -100,7 +100,7 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
         Response::Group(group::Reply::JoinPending { .. }) => {
             body.with_error_code(ResponseError::RebalanceInProgress.code())
         }
-        Response::Error(CommandError::Group(GroupError::MemberIdRequired(id))) => body
+        Response::Group(group::Reply::MemberIdRequired(id)) => body
             .with_error_code(ResponseError::MemberIdRequired.code())
             .with_member_id(str_bytes(&id)),
         Response::Error(e) => body.with_error_code(error::group_code(&e)),

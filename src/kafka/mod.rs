@@ -37,6 +37,7 @@ mod offset_delete;
 mod offset_fetch;
 mod produce;
 mod registry;
+mod retention;
 mod sync_group;
 mod topic_configs;
 mod topics;
@@ -70,6 +71,7 @@ pub struct Ctx {
 /// Accepts Kafka connections until the node shuts down.
 pub async fn serve(node: Arc<Node>, listener: TcpListener) {
     let coordinator = coordinator::Coordinator::start(node.clone());
+    retention::start(node.clone());
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,

@@ -14,6 +14,8 @@ use crate::command::group::{self, Committed};
 use crate::command::{Query, Response};
 
 type Found = Vec<(String, i32, Option<Committed>)>;
+/// Per topic, its partitions' committed offsets.
+type ByTopic = Vec<(String, Vec<(i32, Option<Committed>)>)>;
 
 async fn offsets(
     ctx: &Ctx,
@@ -35,8 +37,8 @@ async fn offsets(
 }
 
 /// The found offsets by topic, in the order first seen.
-fn by_topic(found: Found) -> Vec<(String, Vec<(i32, Option<Committed>)>)> {
-    let mut out: Vec<(String, Vec<(i32, Option<Committed>)>)> = Vec::new();
+fn by_topic(found: Found) -> ByTopic {
+    let mut out: ByTopic = Vec::new();
     for (t, p, c) in found {
         match out.iter_mut().find(|(name, _)| *name == t) {
             Some((_, parts)) => parts.push((p, c)),
