@@ -254,6 +254,13 @@ mod tests {
         assert_eq!(c.resp.addr, d.resp.addr);
         assert_eq!(c.resp.proto_max_bulk_len, d.resp.proto_max_bulk_len);
         assert_eq!(c.admin.addr, d.admin.addr);
+        assert_eq!(c.kafka.addr, d.kafka.addr);
+        assert_eq!(c.kafka.advertised(), d.kafka.advertised());
+        assert_eq!(c.kafka.auto_create_topics, d.kafka.auto_create_topics);
+        assert_eq!(c.kafka.num_partitions, d.kafka.num_partitions);
+        assert_eq!(c.kafka.max_request_bytes, d.kafka.max_request_bytes);
+        assert_eq!(c.kafka.message_max_bytes, d.kafka.message_max_bytes);
+        assert_eq!(c.kafka.max_rebalance_ms, d.kafka.max_rebalance_ms);
         assert_eq!(c.cluster.node_id, d.cluster.node_id);
         assert_eq!(c.cluster.raft_addr, d.cluster.raft_addr);
         assert_eq!(c.cluster.snapshot_logs, d.cluster.snapshot_logs);
@@ -271,6 +278,7 @@ mod tests {
         ] {
             let c: Config = toml::from_str(text).expect("cluster example parses");
             assert_eq!(c.cluster.members.len(), 3);
+            assert!(c.cluster.members.iter().all(|m| !m.kafka_addr.is_empty()));
         }
     }
 

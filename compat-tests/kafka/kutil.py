@@ -222,7 +222,12 @@ def wait_kafka_ready(srv, timeout=READY_TIMEOUT):
 def restart(srv, graceful=True):
     """Stops (SIGTERM, or kill -9) and starts the server on the same ports; waits for Kafka."""
     old = srv.kafka_port
-    srv.restart(graceful=graceful)
+    if graceful:
+        rc = srv.stop()
+        assert rc == 0, f"SIGTERM should stop the server cleanly, exit code {rc}\n{srv.log_tail()}"
+    else:
+        srv.kill()
+    srv.start()
     assert srv.kafka_port == old, "server came back on other ports"
     return wait_kafka_ready(srv)
 
@@ -290,7 +295,7 @@ def watermarks(bs, topic, partitions):
 def read_all(bs, topic, partitions, timeout=60.0, start=None):
     """Every message of the topic's partitions, from `start` (default the beginning) to the
     high watermark as it is when called: a list of (partition, offset, key, value, timestamp)
-    in per-partition order."""
+    sorted by partition and offset."""
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
     c = Consumer({"bootstrap.servers": bs, "group.id": unique("reader"),
                   "enable.auto.commit": False, "enable.partition.eof": False,
@@ -322,7 +327,7 @@ def read_all(bs, topic, partitions, timeout=60.0, start=None):
                     todo.discard(p)
     finally:
         c.close()
-    return out
+    return sorted(out, key=lambda m: (m[0], m[1]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,3 +480,89 @@ class CuttingProxy:
                 s.close()
             except OSError:
                 pass
+
+
+# --------------------------------------------------------------------------------------------
+# Record batches (message format v2) built by hand, and Produce v3
+# --------------------------------------------------------------------------------------------
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC32C = _crc32c_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _CRC32C[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def varint(n):
+    z = (n << 1) ^ (n >> 63)  # zigzag
+    out = bytearray()
+    while True:
+        b = z & 0x7F
+        z >>= 7
+        if z:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def record_batch(values, base_ts=None, producer=(-1, -1, -1), corrupt_crc=False,
+                 count=None, attributes=0, records=None):
+    """An uncompressed v2 batch of `values` (bytes, no keys), timestamps base_ts + i (default
+    now: an old timestamp would be due for time-based retention). `count`
+    overrides the declared record count (and last offset delta), `records` the records' bytes,
+    `attributes` the attributes (compression in the low 3 bits); the CRC is computed over what
+    is there unless `corrupt_crc`."""
+    if records is None:
+        records = b""
+        for i, v in enumerate(values):
+            body = (b"\x00" + varint(i) + varint(i) + varint(-1) + varint(len(v)) + v
+                    + varint(0))
+            records += varint(len(body)) + body
+    n = len(values) if count is None else count
+    if base_ts is None:
+        base_ts = int(time.time() * 1000)
+    pid, epoch, seq = producer
+    after_crc = (struct.pack(">hiqqqhii", attributes, n - 1, base_ts, base_ts + n - 1,
+                             pid, epoch, seq, n) + records)
+    crc = crc32c(after_crc)
+    if corrupt_crc:
+        crc ^= 1
+    after_length = struct.pack(">ibI", -1, 2, crc) + after_crc
+    return struct.pack(">qi", 0, len(after_length)) + after_length
+
+
+def produce_v3_body(topic, partition, records, acks=-1, timeout_ms=10000):
+    return (kstring(None) + struct.pack(">hi", acks, timeout_ms) + struct.pack(">i", 1)
+            + kstring(topic) + struct.pack(">i", 1) + struct.pack(">i", partition)
+            + struct.pack(">i", len(records)) + records)
+
+
+def parse_produce_v3(body):
+    """[(topic, partition, error, base_offset)]"""
+    r = Reader(body)
+    out = []
+    for _ in range(r.i32()):
+        name = r.string()
+        for _ in range(r.i32()):
+            part, err = r.i32(), r.i16()
+            base = struct.unpack(">q", r.take(8))[0]
+            r.take(8)  # log append time
+            out.append((name, part, err, base))
+    r.i32()  # throttle
+    assert r.rest() == 0
+    return out

@@ -51,12 +51,12 @@ def test_metadata_lists_broker_and_topic(kcat_bin, kafka):
     assert re.search(rf"^\s+broker {brokers[0][0]} at \S+ \(controller\)", out, re.M), out
     m = re.search(rf'^\s+topic "{re.escape(topic)}" with (\d+) partitions:', out, re.M)
     assert m and m.group(1) == "3", out
-    parts = re.findall(rf"^\s+partition (\d+), leader {brokers[0][0]}, replicas: "
-                       rf"{brokers[0][0]}, isrs: {brokers[0][0]}$", out, re.M)
     # -L lists every topic; take the lines after our topic's header
     section = out[m.end():].split('topic "', 1)[0]
-    assert re.findall(r"partition (\d+),", section) == ["0", "1", "2"], out
-    assert len(parts) >= 3
+    parts = re.findall(r"partition (\d+), leader (-?\d+), replicas: (\S+), isrs: (\S+)",
+                       section)
+    b = brokers[0][0]
+    assert parts == [(str(i), b, b, b) for i in range(3)], out
 
     # -t narrows it to the one topic
     out = kcat(kcat_bin, kafka, "-L", "-t", topic)
@@ -121,3 +121,21 @@ def test_consume_from_timestamp(kcat_bin, kafka):
     out = kcat(kcat_bin, kafka, "-Q", "-t", f"{topic}:0:{base + 41_000}")
     m = re.search(r"\[0\]\s+offset\s+(-?\d+)", out)
     assert m and m.group(1) == "5", out
+
+
+def test_metadata_advertises_configured_address(kcat_bin, kafka_server_factory, closing):
+    """With [kafka] advertised_host/advertised_port set, -L names the broker by them, and kcat
+    then fetches through that address (here a forwarding proxy), not the bootstrap one."""
+    proxy = closing(kutil.CuttingProxy("127.0.0.1", cuts=0))
+    srv = kafka_server_factory(
+        config=f'[kafka]\nadvertised_host = "localhost"\nadvertised_port = {proxy.port}\n')
+    proxy.start(srv.kafka_port)
+    bs = kutil.bootstrap(srv)
+    out = kcat(kcat_bin, bs, "-L")
+    assert re.findall(r"^\s+broker (\d+) at (\S+)", out, re.M) == [
+        (re.search(r"broker (\d+) at", out).group(1), f"localhost:{proxy.port}")], out
+    topic = kutil.unique("kcat-adv")
+    kcat(kcat_bin, bs, "-P", "-t", topic, "-p", "0", stdin=b"one\ntwo\n")
+    assert consume(kcat_bin, bs, topic, "-o", "beginning") == [(0, 0, "", "one"),
+                                                               (0, 1, "", "two")]
+    assert proxy.socks, "nothing went through the advertised address"

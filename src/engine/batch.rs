@@ -1,11 +1,11 @@
 //! Kafka record batches (message format v2), as the log stores them: the fixed 61-byte header
-//! is read and, for the base offset and max timestamp, rewritten in place; the records after
-//! it are never decoded on the write or fetch paths, whatever their compression.
+//! is read and, for the base offset and max timestamp, rewritten in place. The records after it
+//! are checked once, when produced (decompressed if need be, as a Kafka broker does, so that one
+//! bad producer cannot store a batch no consumer can read), and are never decoded on the fetch
+//! path; a lookup by timestamp reads them again.
 //!
 //! The header's CRC32C covers everything from the attributes on, so rewriting the base offset
 //! (before it) keeps the producer's CRC valid; rewriting the max timestamp does not.
-
-use bytes::{Bytes, BytesMut};
 
 /// Bytes of the header before the records.
 pub const HEADER_LEN: usize = 61;
@@ -36,6 +36,19 @@ pub enum Invalid {
     Corrupt,
     /// Transactional or control batches, which trident does not take: INVALID_RECORD.
     Unsupported,
+    /// Records that decompress to more than [`MAX_DECOMPRESSED`]: MESSAGE_TOO_LARGE.
+    TooLarge,
+}
+
+/// The most bytes one batch's records may decompress to: a small batch that expands without
+/// bound (a decompression bomb) is refused rather than held in memory.
+pub const MAX_DECOMPRESSED: usize = 64 << 20;
+
+/// One record as a lookup by timestamp needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordInfo {
+    pub offset_delta: i64,
+    pub timestamp_delta: i64,
 }
 
 fn i16_at(b: &[u8], at: usize) -> i16 {
@@ -151,42 +164,191 @@ impl<'a> Batch<'a> {
         if self.attributes() & (TRANSACTIONAL | CONTROL) != 0 {
             return Err(Invalid::Unsupported);
         }
+        let mut n = 0;
+        self.each_record(|r| {
+            // Offsets inside a batch are 0, 1, 2, ...: the log assigns them by count.
+            if r.offset_delta != n {
+                return false;
+            }
+            n += 1;
+            true
+        })?;
         Ok(())
     }
 
-    /// The offset of the first record whose timestamp is at or after `ts`, when the records can
-    /// be read without decompressing them; otherwise (or if none is) the batch's base offset.
-    pub fn offset_at_or_after(&self, ts: i64) -> i64 {
-        let base = self.base_offset();
-        if self.compression() != 0 || self.attributes() & LOG_APPEND_TIME != 0 {
-            return base;
+    /// The records region, decompressed.
+    fn records(&self) -> Result<std::borrow::Cow<'a, [u8]>, Invalid> {
+        use std::io::Read;
+        let raw = &self.0[HEADER_LEN..];
+        let limit = MAX_DECOMPRESSED as u64 + 1;
+        let mut out = Vec::new();
+        let read = match self.compression() {
+            0 => return Ok(std::borrow::Cow::Borrowed(raw)),
+            1 => flate2::read::GzDecoder::new(raw)
+                .take(limit)
+                .read_to_end(&mut out)
+                .is_ok(),
+            2 => snappy(raw, &mut out),
+            3 => lz4_flex::frame::FrameDecoder::new(raw)
+                .take(limit)
+                .read_to_end(&mut out)
+                .is_ok(),
+            4 => match ruzstd::decoding::StreamingDecoder::new(raw) {
+                Ok(d) => d.take(limit).read_to_end(&mut out).is_ok(),
+                Err(_) => false,
+            },
+            _ => false,
+        };
+        if !read {
+            return Err(Invalid::Corrupt);
         }
-        let mut rest = &self.0[HEADER_LEN..];
-        let base_ts = self.base_timestamp();
-        for _ in 0..self.record_count() {
-            let Some((len, n)) = varint(rest) else {
-                return base;
-            };
-            let Some(record) = usize::try_from(len)
-                .ok()
-                .and_then(|len| rest.get(n..n + len))
-            else {
-                return base;
-            };
-            // attributes:i8, timestampDelta:varlong, offsetDelta:varint, ...
-            let Some((ts_delta, m)) = record.get(1..).and_then(varint) else {
-                return base;
-            };
-            let Some((offset_delta, _)) = record.get(1 + m..).and_then(varint) else {
-                return base;
-            };
-            if base_ts + ts_delta >= ts {
-                return base + offset_delta;
-            }
-            rest = &rest[n + record.len()..];
+        if out.len() > MAX_DECOMPRESSED {
+            return Err(Invalid::TooLarge);
         }
-        base
+        Ok(std::borrow::Cow::Owned(out))
     }
+
+    /// Walks the records, checking their framing: exactly `record_count` records that fill the
+    /// region, each of whose fields fits its length. `f` may stop the walk (returning false is
+    /// a corrupt batch unless the walk was only looking).
+    fn each_record(&self, mut f: impl FnMut(RecordInfo) -> bool) -> Result<(), Invalid> {
+        let records = self.records()?;
+        let mut rest: &[u8] = &records;
+        for _ in 0..self.record_count() {
+            let (len, n) = varint(rest).ok_or(Invalid::Corrupt)?;
+            let len = usize::try_from(len).map_err(|_| Invalid::Corrupt)?;
+            let body = rest.get(n..n + len).ok_or(Invalid::Corrupt)?;
+            let info = record(body).ok_or(Invalid::Corrupt)?;
+            if !f(info) {
+                return Err(Invalid::Corrupt);
+            }
+            rest = &rest[n + len..];
+        }
+        if !rest.is_empty() {
+            return Err(Invalid::Corrupt);
+        }
+        Ok(())
+    }
+
+    /// Every record's offset and timestamp deltas (empty if the records do not read).
+    pub fn record_infos(&self) -> Vec<RecordInfo> {
+        let mut out = Vec::new();
+        let _ = self.each_record(|r| {
+            out.push(r);
+            true
+        });
+        out
+    }
+
+    /// The first record whose timestamp is at or after `ts`: its offset and timestamp. A
+    /// LogAppendTime batch's records all carry the batch's max timestamp.
+    pub fn find_timestamp(&self, ts: i64) -> Option<(i64, i64)> {
+        let base = self.base_offset();
+        if self.attributes() & LOG_APPEND_TIME != 0 {
+            return (self.max_timestamp() >= ts).then(|| (base, self.max_timestamp()));
+        }
+        let base_ts = self.base_timestamp();
+        self.record_infos()
+            .into_iter()
+            .map(|r| (base + r.offset_delta, base_ts + r.timestamp_delta))
+            .find(|(_, t)| *t >= ts)
+    }
+
+    /// The record with the largest timestamp (the first of them): its offset and timestamp.
+    pub fn max_timestamp_record(&self) -> (i64, i64) {
+        let base = self.base_offset();
+        if self.attributes() & LOG_APPEND_TIME != 0 {
+            return (base, self.max_timestamp());
+        }
+        let base_ts = self.base_timestamp();
+        let mut best = (self.next_offset() - 1, self.max_timestamp());
+        let mut top = i64::MIN;
+        for r in self.record_infos() {
+            if base_ts + r.timestamp_delta > top {
+                top = base_ts + r.timestamp_delta;
+                best = (base + r.offset_delta, top);
+            }
+        }
+        best
+    }
+}
+
+/// Decompresses Kafka's snappy: xerial-framed (what the Java client writes) or one raw block
+/// (what librdkafka writes), refusing output over [`MAX_DECOMPRESSED`].
+fn snappy(raw: &[u8], out: &mut Vec<u8>) -> bool {
+    const XERIAL: &[u8] = b"\x82SNAPPY\x00";
+    let mut decoder = snap::raw::Decoder::new();
+    let mut block = |b: &[u8], out: &mut Vec<u8>| match snap::raw::decompress_len(b) {
+        Ok(n) if out.len() + n <= MAX_DECOMPRESSED => {
+            let at = out.len();
+            out.resize(at + n, 0);
+            decoder.decompress(b, &mut out[at..]).is_ok()
+        }
+        _ => false,
+    };
+    if !raw.starts_with(XERIAL) {
+        return block(raw, out);
+    }
+    // Magic, version and compatible version, then length-prefixed blocks.
+    let mut rest = match raw.get(16..) {
+        Some(r) => r,
+        None => return false,
+    };
+    while !rest.is_empty() {
+        let Some(len) = rest
+            .get(..4)
+            .map(|l| u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize)
+        else {
+            return false;
+        };
+        let Some(b) = rest.get(4..4 + len) else {
+            return false;
+        };
+        if !block(b, out) {
+            return false;
+        }
+        rest = &rest[4 + len..];
+    }
+    true
+}
+
+/// The deltas of one record, if all its fields fit in it: attributes, timestamp delta, offset
+/// delta, key, value and headers, and nothing after them.
+fn record(body: &[u8]) -> Option<RecordInfo> {
+    let mut rest = body.get(1..)?;
+    let next = |rest: &mut &[u8]| -> Option<i64> {
+        let (v, n) = varint(rest)?;
+        *rest = &rest[n..];
+        Some(v)
+    };
+    let timestamp_delta = next(&mut rest)?;
+    let offset_delta = next(&mut rest)?;
+    let bytes = |rest: &mut &[u8], len: i64, nullable: bool| -> Option<()> {
+        if len < 0 {
+            return (nullable && len == -1).then_some(());
+        }
+        let len = usize::try_from(len).ok()?;
+        *rest = rest.get(len..)?;
+        Some(())
+    };
+    let key = next(&mut rest)?;
+    bytes(&mut rest, key, true)?;
+    let value = next(&mut rest)?;
+    bytes(&mut rest, value, true)?;
+    let headers = next(&mut rest)?;
+    if headers < 0 {
+        return None;
+    }
+    for _ in 0..headers {
+        let k = next(&mut rest)?;
+        bytes(&mut rest, k, false)?;
+        let v = next(&mut rest)?;
+        bytes(&mut rest, v, true)?;
+    }
+    rest.is_empty().then_some(RecordInfo {
+        offset_delta,
+        timestamp_delta,
+    })
 }
 
 /// A zigzag varint (Kafka's varint and varlong) and the bytes it took.
@@ -222,8 +384,8 @@ pub fn split(records: &[u8]) -> Result<Vec<Batch<'_>>, Invalid> {
 
 /// A batch's bytes with its base offset set and, for topics that keep the broker's time, its
 /// max timestamp set to `append_time` (and the CRC recomputed).
-pub fn stamp(batch: &[u8], base_offset: i64, append_time: Option<i64>) -> Bytes {
-    let mut b = BytesMut::from(batch);
+pub fn stamp(batch: &[u8], base_offset: i64, append_time: Option<i64>) -> Vec<u8> {
+    let mut b = batch.to_vec();
     b[0..8].copy_from_slice(&base_offset.to_be_bytes());
     if let Some(t) = append_time {
         let attrs = i16_at(&b, ATTRIBUTES_AT) | LOG_APPEND_TIME;
@@ -232,7 +394,7 @@ pub fn stamp(batch: &[u8], base_offset: i64, append_time: Option<i64>) -> Bytes 
         let crc = crc32c::crc32c(&b[ATTRIBUTES_AT..]);
         b[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
     }
-    b.freeze()
+    b
 }
 
 #[cfg(test)]
@@ -313,7 +475,9 @@ pub mod tests {
     fn finds_the_first_record_at_or_after_a_timestamp() {
         let b = stamp(&build(&[b"a", b"b", b"c"], 1000, (-1, -1, -1)), 10, None);
         let batch = Batch::first(&b).expect("whole");
-        assert_eq!(batch.offset_at_or_after(1001), 11);
-        assert_eq!(batch.offset_at_or_after(0), 10);
+        assert_eq!(batch.find_timestamp(1001), Some((11, 1001)));
+        assert_eq!(batch.find_timestamp(0), Some((10, 1000)));
+        assert_eq!(batch.find_timestamp(5000), None);
+        assert_eq!(batch.max_timestamp_record(), (12, 1002));
     }
 }

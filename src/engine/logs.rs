@@ -34,12 +34,10 @@ struct PartState {
     log_start: i64,
     next: i64,
     bytes: u64,
-    producers: Vec<ProducerState>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct ProducerState {
-    id: i64,
     epoch: i16,
     /// The last batches appended: (first sequence, last sequence, base offset), oldest first.
     recent: Vec<(i32, i32, i64)>,
@@ -95,6 +93,7 @@ pub fn apply(
             let t = topic(txn, name)?.ok_or(LogError::UnknownTopicOrPartition)?;
             delete_prefix(txn, &keys::topic_batches(&t.id))?;
             delete_prefix(txn, &keys::topic_partitions(&t.id))?;
+            delete_prefix(txn, &keys::topic_producers(&t.id))?;
             txn.delete_record(Space::KafkaLog, keys::topic(name));
             Reply::Done
         }
@@ -233,10 +232,10 @@ enum Sequence {
     Duplicate(i64),
 }
 
-fn check_sequence(st: &PartState, b: &Batch<'_>) -> Result<Sequence, LogError> {
-    let (pid, epoch, first) = (b.producer_id(), b.producer_epoch(), b.base_sequence());
-    let Some(p) = st.producers.iter().find(|p| p.id == pid) else {
-        // A producer the partition has not seen (or has forgotten) starts at 0.
+fn check_sequence(p: Option<&ProducerState>, b: &Batch<'_>) -> Result<Sequence, LogError> {
+    let (epoch, first) = (b.producer_epoch(), b.base_sequence());
+    let Some(p) = p else {
+        // A producer the partition has not seen starts at 0.
         return if first == 0 {
             Ok(Sequence::Next)
         } else {
@@ -269,10 +268,10 @@ fn check_sequence(st: &PartState, b: &Batch<'_>) -> Result<Sequence, LogError> {
     }
 }
 
-fn remember(st: &mut PartState, b: &Batch<'_>, offset: i64) {
-    let (pid, epoch) = (b.producer_id(), b.producer_epoch());
+fn remember(p: &mut Option<ProducerState>, b: &Batch<'_>, offset: i64) {
+    let epoch = b.producer_epoch();
     let entry = (b.base_sequence(), b.last_sequence(), offset);
-    match st.producers.iter_mut().find(|p| p.id == pid) {
+    match p {
         Some(p) => {
             if epoch > p.epoch {
                 p.epoch = epoch;
@@ -283,11 +282,12 @@ fn remember(st: &mut PartState, b: &Batch<'_>, offset: i64) {
                 p.recent.remove(0);
             }
         }
-        None => st.producers.push(ProducerState {
-            id: pid,
-            epoch,
-            recent: vec![entry],
-        }),
+        None => {
+            *p = Some(ProducerState {
+                epoch,
+                recent: vec![entry],
+            })
+        }
     }
 }
 
@@ -318,20 +318,31 @@ fn append(
     let mut first_offset = None;
     // Every batch is checked before anything is written: a refused append writes nothing.
     let mut writes = Vec::new();
+    let mut producers: Vec<(i64, Option<ProducerState>)> = Vec::new();
     let mut rest: &[u8] = batches;
     while !rest.is_empty() {
         let b = Batch::first(rest).ok_or(LogError::CorruptMessage)?;
         rest = &rest[b.len()..];
-        if b.producer_id() >= 0 {
-            match check_sequence(&st, &b)? {
+        let pid = b.producer_id();
+        if pid >= 0 {
+            let at = match producers.iter().position(|(id, _)| *id == pid) {
+                Some(at) => at,
+                None => {
+                    let stored = txn
+                        .get(Space::KafkaLog, &keys::producer(&t.id, p, pid))?
+                        .map(|v| decode::<ProducerState>(&v))
+                        .transpose()?;
+                    producers.push((pid, stored));
+                    producers.len() - 1
+                }
+            };
+            let state = &mut producers[at].1;
+            match check_sequence(state.as_ref(), &b)? {
                 Sequence::Duplicate(offset) => {
                     first_offset.get_or_insert(offset);
                     continue;
                 }
-                Sequence::Next => {
-                    let at = st.next;
-                    remember(&mut st, &b, at)
-                }
+                Sequence::Next => remember(state, &b, st.next),
             }
         }
         let base = st.next;
@@ -342,7 +353,16 @@ fn append(
         writes.push((keys::batch(&t.id, p, base), stored));
     }
     for (k, v) in writes {
-        txn.put_record(Space::KafkaLog, k, v.to_vec());
+        txn.put_record(Space::KafkaLog, k, v);
+    }
+    for (pid, state) in producers {
+        if let Some(state) = state {
+            txn.put_record(
+                Space::KafkaLog,
+                keys::producer(&t.id, p, pid),
+                encode(&state),
+            );
+        }
     }
     txn.put_record(Space::KafkaLog, keys::partition(&t.id, p), encode(&st));
     Ok(Reply::Appended {
@@ -546,7 +566,9 @@ fn by_timestamp(
         let (_, v) = kv.into_inner()?;
         let b = Batch::first(&v).ok_or_else(corrupt)?;
         if b.max_timestamp() >= ts {
-            return Ok(Some((b.offset_at_or_after(ts), b.max_timestamp())));
+            if let Some(found) = b.find_timestamp(ts) {
+                return Ok(Some(found));
+            }
         }
     }
     Ok(None)
@@ -559,7 +581,7 @@ fn max_timestamp(engine: &Engine, id: &TopicId, p: i32) -> Result<(i64, i64), Co
         let (_, v) = kv.into_inner()?;
         let b = Batch::first(&v).ok_or_else(corrupt)?;
         if b.max_timestamp() > best.1 {
-            best = (b.next_offset() - 1, b.max_timestamp());
+            best = b.max_timestamp_record();
         }
     }
     Ok(best)

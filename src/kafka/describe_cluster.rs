@@ -10,8 +10,10 @@ use super::{encode_response, Ctx, Frame, Reply};
 pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
     // The request carries only flags about authorized operations and fenced brokers, neither
     // of which trident has.
-    let brokers = topics::brokers(ctx)
-        .into_iter()
+    let members = topics::brokers(ctx);
+    let leader = topics::leader(ctx, &members);
+    let brokers = members
+        .iter()
         .map(|b| {
             DescribeClusterBroker::default()
                 .with_broker_id(BrokerId(b.id))
@@ -21,7 +23,7 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
         .collect();
     let body = DescribeClusterResponse::default()
         .with_cluster_id(str_bytes(CLUSTER_ID))
-        .with_controller_id(topics::leader(ctx))
+        .with_controller_id(leader)
         .with_endpoint_type(1)
         .with_brokers(brokers);
     Ok(encode_response(

@@ -14,8 +14,9 @@ const GROUP: i8 = 0;
 pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
     let req: FindCoordinatorRequest = decode_body(frame)?;
     let version = frame.header.request_api_version;
-    let leader = topics::leader(ctx);
-    let found = topics::brokers(ctx).into_iter().find(|b| b.id == leader.0);
+    let members = topics::brokers(ctx);
+    let leader = topics::leader(ctx, &members);
+    let found = members.into_iter().find(|b| b.id == leader.0);
     let answer = |key: StrBytes| {
         let c = Coordinator::default().with_key(key);
         match &found {

@@ -25,8 +25,11 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
     };
     let create =
         ctx.node.config.kafka.auto_create_topics && (version < 4 || req.allow_auto_topic_creation);
-    let brokers: Vec<MetadataResponseBroker> = topics::brokers(ctx)
-        .into_iter()
+    let members = topics::brokers(ctx);
+    let leader = topics::leader(ctx, &members);
+    let replicas = topics::replicas(&members);
+    let brokers: Vec<MetadataResponseBroker> = members
+        .iter()
         .map(|b| {
             MetadataResponseBroker::default()
                 .with_node_id(BrokerId(b.id))
@@ -34,8 +37,6 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
                 .with_port(b.port)
         })
         .collect();
-    let leader = topics::leader(ctx);
-    let replicas = topics::replicas(ctx);
     let mut out = Vec::new();
     match topics::lookup(ctx, names.clone(), create).await {
         Ok(found) => {

@@ -288,6 +288,26 @@ pub fn encode_response<R: Encodable>(
     Some(out.freeze())
 }
 
+/// Everything the front-end reads of a request before acting on it: the header, the body of
+/// its API and version and, for Produce, the record batches' framing and CRCs. An error is a
+/// request the connection refuses. (The fuzz target's entry point.)
+pub fn parse_request(raw: Bytes) -> anyhow::Result<()> {
+    let frame = parse_frame(raw)?;
+    let version = frame.header.request_api_version;
+    let mut body = frame.body.clone();
+    let request = kafka_protocol::messages::RequestKind::decode(frame.api, &mut body, version)?;
+    if let kafka_protocol::messages::RequestKind::Produce(p) = request {
+        for t in &p.topic_data {
+            for part in &t.partition_data {
+                if let Some(records) = &part.records {
+                    let _ = crate::engine::batch::split(records);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Decodes a request body of the version its header names.
 pub fn decode_body<R: Decodable>(frame: &Frame) -> anyhow::Result<R> {
     let mut body = frame.body.clone();

@@ -73,7 +73,7 @@ pub async fn start(ctx: Ctx, frame: Frame) -> anyhow::Result<Pending> {
             Some(f) => f.await,
             None => Vec::new(),
         };
-        metrics::counter!("trident_kafka_produce_requests_total").increment(1);
+        metrics::counter!("trident_kafka_requests_total", "api" => "Produce").increment(1);
         if acks == 0 {
             return None;
         }
@@ -108,6 +108,7 @@ fn check(records: Option<&Bytes>, max: usize) -> Result<Bytes, i16> {
         Err(Invalid::OldFormat) => Err(ResponseError::UnsupportedVersion.code()),
         Err(Invalid::Corrupt) => Err(ResponseError::CorruptMessage.code()),
         Err(Invalid::Unsupported) => Err(ResponseError::InvalidRecord.code()),
+        Err(Invalid::TooLarge) => Err(ResponseError::MessageTooLarge.code()),
     }
 }
 

@@ -51,6 +51,37 @@ pub fn range(key: ApiKey) -> Option<(i16, i16)> {
     APIS.iter().find(|a| a.key == key).map(|a| (a.min, a.max))
 }
 
+/// The API's name as metrics label it.
+pub fn api_name(key: ApiKey) -> &'static str {
+    match key {
+        ApiKey::Produce => "Produce",
+        ApiKey::Fetch => "Fetch",
+        ApiKey::ListOffsets => "ListOffsets",
+        ApiKey::Metadata => "Metadata",
+        ApiKey::OffsetCommit => "OffsetCommit",
+        ApiKey::OffsetFetch => "OffsetFetch",
+        ApiKey::FindCoordinator => "FindCoordinator",
+        ApiKey::JoinGroup => "JoinGroup",
+        ApiKey::Heartbeat => "Heartbeat",
+        ApiKey::LeaveGroup => "LeaveGroup",
+        ApiKey::SyncGroup => "SyncGroup",
+        ApiKey::DescribeGroups => "DescribeGroups",
+        ApiKey::ListGroups => "ListGroups",
+        ApiKey::ApiVersions => "ApiVersions",
+        ApiKey::CreateTopics => "CreateTopics",
+        ApiKey::DeleteTopics => "DeleteTopics",
+        ApiKey::DeleteRecords => "DeleteRecords",
+        ApiKey::InitProducerId => "InitProducerId",
+        ApiKey::DescribeConfigs => "DescribeConfigs",
+        ApiKey::CreatePartitions => "CreatePartitions",
+        ApiKey::DeleteGroups => "DeleteGroups",
+        ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
+        ApiKey::OffsetDelete => "OffsetDelete",
+        ApiKey::DescribeCluster => "DescribeCluster",
+        _ => "other",
+    }
+}
+
 /// Whether the request's API and version are served.
 pub fn supported(header: &RequestHeader, key: ApiKey) -> bool {
     range(key).is_some_and(|(min, max)| (min..=max).contains(&header.request_api_version))
@@ -61,6 +92,7 @@ pub fn supported(header: &RequestHeader, key: ApiKey) -> bool {
 /// answers every version.
 pub async fn dispatch(ctx: &Ctx, frame: Frame) -> anyhow::Result<Reply> {
     use super::*;
+    metrics::counter!("trident_kafka_requests_total", "api" => api_name(frame.api)).increment(1);
     if frame.api == ApiKey::ApiVersions {
         return api_versions::handle(ctx, &frame);
     }

@@ -98,35 +98,46 @@ pub struct Broker {
     pub port: i32,
 }
 
-/// Every member that has a Kafka address.
+fn broker(id: u64, addr: &str) -> Option<Broker> {
+    let (host, port) = addr.rsplit_once(':')?;
+    Some(Broker {
+        id: id as i32,
+        host: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+        port: port.parse().ok()?,
+    })
+}
+
+/// Every member that has a Kafka address, this node always among them: while a new node waits
+/// for the membership to reach it, it still names itself, so a client's first metadata is
+/// never empty.
 pub fn brokers(ctx: &Ctx) -> Vec<Broker> {
     let status = ctx.node.cluster_status();
-    let mut out = Vec::new();
-    for m in status.members {
-        let Some((host, port)) = m.kafka_addr.rsplit_once(':') else {
-            continue;
-        };
-        let Ok(port) = port.parse() else {
-            continue;
-        };
-        out.push(Broker {
-            id: m.id as i32,
-            host: host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_string(),
-            port,
-        });
+    let mut out: Vec<Broker> = status
+        .members
+        .iter()
+        .filter_map(|m| broker(m.id, &m.kafka_addr))
+        .collect();
+    if !out.iter().any(|b| b.id == ctx.node.id as i32) {
+        if let Some(me) = broker(ctx.node.id, &ctx.node.config.kafka.advertised()) {
+            out.push(me);
+        }
     }
     out
 }
 
-/// The partition leader (the Raft leader) as a broker id, -1 if none is known.
-pub fn leader(ctx: &Ctx) -> BrokerId {
-    BrokerId(ctx.node.leader_id().map_or(-1, |id| id as i32))
+/// The partition leader (the Raft leader) as a broker id: -1 if none is known, or if it is not
+/// among `brokers` (the membership has not reached this node yet), so clients ask again.
+pub fn leader(ctx: &Ctx, brokers: &[Broker]) -> BrokerId {
+    match ctx.node.leader_id() {
+        Some(id) if brokers.iter().any(|b| b.id == id as i32) => BrokerId(id as i32),
+        _ => BrokerId(-1),
+    }
 }
 
-/// The voters: every partition's replicas.
-pub fn replicas(ctx: &Ctx) -> Vec<BrokerId> {
-    brokers(ctx).into_iter().map(|b| BrokerId(b.id)).collect()
+/// Every member replicates every partition.
+pub fn replicas(brokers: &[Broker]) -> Vec<BrokerId> {
+    brokers.iter().map(|b| BrokerId(b.id)).collect()
 }

@@ -3,6 +3,9 @@
 //! - `'P' id:16 partition:u32` → a partition's state (log start, high watermark, producers).
 //! - `'B' id:16 partition:u32 base_offset:u64` → one record batch, as the producer sent it
 //!   but for its base offset. Offsets are never negative, so big-endian orders them.
+//! - `'S' id:16 partition:u32 producer:u64` → what the partition last took from an idempotent
+//!   producer (epoch, recent sequence ranges): one record per producer, so an append rewrites
+//!   only its own producer's.
 //! - `'N'` → the next producer id to hand out.
 //!
 //! A partition's batches are a key range, so retention and topic deletion drop ranges, and a
@@ -13,6 +16,7 @@ use crate::command::log::TopicId;
 const TOPIC: u8 = b'T';
 const PARTITION: u8 = b'P';
 const BATCH: u8 = b'B';
+const PRODUCER: u8 = b'S';
 pub const NEXT_PRODUCER: &[u8] = b"N";
 
 pub fn topic(name: &str) -> Vec<u8> {
@@ -50,6 +54,23 @@ pub fn batches(id: &TopicId, partition: i32) -> Vec<u8> {
 pub fn topic_batches(id: &TopicId) -> Vec<u8> {
     let mut k = Vec::with_capacity(17);
     k.push(BATCH);
+    k.extend_from_slice(id);
+    k
+}
+
+pub fn producer(id: &TopicId, partition: i32, producer: i64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(29);
+    k.push(PRODUCER);
+    k.extend_from_slice(id);
+    k.extend_from_slice(&(partition as u32).to_be_bytes());
+    k.extend_from_slice(&(producer as u64).to_be_bytes());
+    k
+}
+
+/// The prefix of every producer state of a topic.
+pub fn topic_producers(id: &TopicId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(17);
+    k.push(PRODUCER);
     k.extend_from_slice(id);
     k
 }
