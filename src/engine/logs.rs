@@ -531,7 +531,10 @@ fn fetch(
         Some(kv) => kv.key()?.to_vec(),
         None => prefix.clone(),
     };
-    let mut out = BytesMut::new();
+    // The batches first, then one buffer of their total size: a fetch of many megabytes is
+    // copied once, not regrown and recopied.
+    let mut found = Vec::new();
+    let mut size = 0usize;
     for kv in ks.range(start..) {
         let (k, v) = kv.into_inner()?;
         if !k.starts_with(&prefix) {
@@ -543,13 +546,18 @@ fn fetch(
         if b.next_offset() <= offset {
             continue;
         }
-        if !out.is_empty() && out.len() + v.len() > max_bytes as usize {
+        if size > 0 && size + v.len() > max_bytes as usize {
             break;
         }
-        out.extend_from_slice(&v);
-        if out.len() >= max_bytes as usize {
+        size += v.len();
+        found.push(v);
+        if size >= max_bytes as usize {
             break;
         }
+    }
+    let mut out = BytesMut::with_capacity(size);
+    for v in &found {
+        out.extend_from_slice(v);
     }
     Ok(out.freeze())
 }

@@ -127,7 +127,7 @@ impl Connection {
         let (mut rd, mut wr) = stream.into_split();
         let mut buf = BytesMut::with_capacity(64 * 1024);
         let mut inflight: FuturesOrdered<Pending> = FuturesOrdered::new();
-        let mut out = BytesMut::new();
+        let mut out = Outgoing::default();
         let mut frames: VecDeque<Bytes> = VecDeque::new();
         let mut eof = false;
         loop {
@@ -223,19 +223,40 @@ impl Connection {
     }
 }
 
-fn queue_reply(out: &mut BytesMut, reply: Reply) {
-    if let Some(r) = reply {
-        out.extend_from_slice(&r);
+/// Replies at least this big are written as they are instead of being copied into the buffer
+/// that gathers small ones (a fetch response of many megabytes is copied enough already).
+const GATHER_MAX: usize = 32 * 1024;
+
+/// Replies waiting to be written, in order.
+#[derive(Default)]
+struct Outgoing {
+    chunks: Vec<Bytes>,
+    small: BytesMut,
+}
+
+fn queue_reply(out: &mut Outgoing, reply: Reply) {
+    let Some(r) = reply else {
+        return;
+    };
+    if r.len() < GATHER_MAX {
+        out.small.extend_from_slice(&r);
+        return;
     }
+    if !out.small.is_empty() {
+        out.chunks.push(out.small.split().freeze());
+    }
+    out.chunks.push(r);
 }
 
 async fn flush(
     wr: &mut tokio::net::tcp::OwnedWriteHalf,
-    out: &mut BytesMut,
+    out: &mut Outgoing,
 ) -> std::io::Result<()> {
-    if !out.is_empty() {
-        wr.write_all(out).await?;
-        out.clear();
+    if !out.small.is_empty() {
+        out.chunks.push(out.small.split().freeze());
+    }
+    for c in out.chunks.drain(..) {
+        wr.write_all(&c).await?;
     }
     Ok(())
 }
@@ -274,7 +295,9 @@ pub fn encode_response<R: Encodable>(
         api.response_header_version(version)
     };
     let header = ResponseHeader::default().with_correlation_id(correlation_id);
-    let mut out = BytesMut::with_capacity(64);
+    // Sized up front: a fetch response is mostly its records, copied in once.
+    let size = body.compute_size(version).unwrap_or(0);
+    let mut out = BytesMut::with_capacity(size + 16);
     out.put_i32(0);
     if let Err(e) = header
         .encode(&mut out, header_version)

@@ -37,13 +37,72 @@ use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::bindings as rd;
-use rdkafka::client::{Client, ClientContext, DefaultClientContext};
+use rdkafka::client::{Client, ClientContext};
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::types::RDKafkaType;
 
 type Args = HashMap<String, String>;
+
+/// librdkafka's log lines and errors on stderr (with `--X debug=...`, its debug contexts too).
+struct Stderr;
+
+fn log_line(level: RDKafkaLogLevel, fac: &str, msg: &str) {
+    eprintln!("librdkafka {level:?} {fac}: {msg}");
+}
+
+/// Prints (and drops) the log and error events waiting on a client's main queue, where
+/// librdkafka puts its log lines; for the clients nothing else polls (admin, legacy consumer).
+fn drain_logs(rk: *mut rd::rd_kafka_t) {
+    // SAFETY: `rk` is a live handle; every event polled is destroyed once.
+    unsafe {
+        let q = rd::rd_kafka_queue_get_main(rk);
+        if q.is_null() {
+            return;
+        }
+        loop {
+            let ev = rd::rd_kafka_queue_poll(q, 0);
+            if ev.is_null() {
+                break;
+            }
+            match rd::rd_kafka_event_type(ev) {
+                rd::RD_KAFKA_EVENT_LOG => {
+                    let (mut fac, mut msg, mut level) = (std::ptr::null(), std::ptr::null(), 0);
+                    if rd::rd_kafka_event_log(ev, &mut fac, &mut msg, &mut level) == 0 {
+                        let s = |p: *const std::ffi::c_char| {
+                            if p.is_null() {
+                                String::new()
+                            } else {
+                                std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()
+                            }
+                        };
+                        eprintln!("librdkafka {level} {}: {}", s(fac), s(msg));
+                    }
+                }
+                rd::RD_KAFKA_EVENT_ERROR => {
+                    let p = rd::rd_kafka_event_error_string(ev);
+                    if !p.is_null() {
+                        eprintln!("librdkafka error: {}", std::ffi::CStr::from_ptr(p).to_string_lossy());
+                    }
+                }
+                _ => {}
+            }
+            rd::rd_kafka_event_destroy(ev);
+        }
+        rd::rd_kafka_queue_destroy(q);
+    }
+}
+
+impl ClientContext for Stderr {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, msg: &str) {
+        log_line(level, fac, msg);
+    }
+    fn error(&self, error: KafkaError, reason: &str) {
+        eprintln!("librdkafka error: {error}: {reason}");
+    }
+}
 
 fn parse(argv: &[String]) -> Result<Args, String> {
     let mut out = HashMap::new();
@@ -79,12 +138,15 @@ fn base_config(a: &Args) -> Result<ClientConfig, String> {
     c.set("bootstrap.servers", get::<String>(a, "brokers", None)?)
         .set("client.id", "kafka-load")
         .set("socket.nagle.disable", "true");
+    let mut debug = false;
     if let Some(x) = a.get("X") {
         for kv in x.split(';').filter(|s| !s.is_empty()) {
             let (k, v) = kv.split_once('=').ok_or_else(|| format!("--X {kv}: want key=value"))?;
+            debug |= k == "debug";
             c.set(k, v);
         }
     }
+    c.set_log_level(if debug { RDKafkaLogLevel::Debug } else { RDKafkaLogLevel::Info });
     Ok(c)
 }
 
@@ -107,13 +169,17 @@ fn json_str(s: &str) -> String {
 fn create(a: &Args) -> Result<bool, String> {
     let topic: String = get(a, "topic", None)?;
     let partitions: i32 = get(a, "partitions", Some(1))?;
-    let admin: AdminClient<DefaultClientContext> = base_config(a)?
-        .create()
+    let admin: AdminClient<Stderr> = base_config(a)?
+        .create_with_context(Stderr)
         .map_err(|e| format!("admin client: {e}"))?;
     let nt = NewTopic::new(&topic, partitions, TopicReplication::Fixed(-1));
-    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let res = futures_executor::block_on(admin.create_topics([&nt], &opts))
-        .map_err(|e| format!("create_topics: {e}"))?;
+    let timeout: u64 = get(a, "timeout-s", Some(20))?;
+    let opts = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(Duration::from_secs(timeout.max(1))));
+    let res = futures_executor::block_on(admin.create_topics([&nt], &opts));
+    drain_logs(admin.inner().native_ptr());
+    let res = res.map_err(|e| format!("create_topics: {e}"))?;
     for r in res {
         match r {
             Ok(t) => println!("{{\"created\":{}}}", json_str(&t)),
@@ -138,7 +204,14 @@ struct Deliveries {
 /// The producer's context: a handle on the counters the caller also holds.
 struct Counted(Arc<Deliveries>);
 
-impl ClientContext for Counted {}
+impl ClientContext for Counted {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, msg: &str) {
+        log_line(level, fac, msg);
+    }
+    fn error(&self, error: KafkaError, reason: &str) {
+        eprintln!("librdkafka error: {error}: {reason}");
+    }
+}
 
 impl ProducerContext for Counted {
     type DeliveryOpaque = ();
@@ -282,7 +355,7 @@ fn consumer_config(a: &Args) -> Result<ClientConfig, String> {
 /// librdkafka's legacy (simple) consumer, as `rdkafka_performance -C` uses it: no group, one
 /// partition started at an offset on a queue of its own, records handed to a callback.
 struct Legacy {
-    client: Client<DefaultClientContext>,
+    client: Client<Stderr>,
     rkt: *mut rd::rd_kafka_topic_t,
     rkqu: *mut rd::rd_kafka_queue_t,
     partition: i32,
@@ -291,7 +364,7 @@ struct Legacy {
 impl Legacy {
     fn new(cfg: &ClientConfig, topic: &str, partition: i32) -> Result<Legacy, String> {
         let native = cfg.create_native_config().map_err(|e| format!("consumer config: {e}"))?;
-        let client = Client::new(cfg, native, RDKafkaType::RD_KAFKA_CONSUMER, DefaultClientContext)
+        let client = Client::new(cfg, native, RDKafkaType::RD_KAFKA_CONSUMER, Stderr)
             .map_err(|e| format!("consumer: {e}"))?;
         let name = CString::new(topic).map_err(|_| "topic name has a NUL".to_string())?;
         // SAFETY: the handle outlives the topic and queue (destroyed first, in Drop).
@@ -341,6 +414,7 @@ impl Legacy {
             let f = unsafe { &mut *(opaque as *mut F) };
             f(unsafe { &*m });
         }
+        drain_logs(self.client.native_ptr());
         // SAFETY: the queue is valid; the closure outlives the call.
         unsafe {
             rd::rd_kafka_consume_callback_queue(
