@@ -45,14 +45,29 @@ impl Space {
     }
 }
 
+/// How a keyspace is created (fjall keeps the options a keyspace was created with).
+///
+/// Kafka's record batches are large values appended in key order and read back in order:
+/// with fjall's key-value separation they are written once to blob files at flush, instead of
+/// being rewritten by every compaction of the tree, and the tree stays small. Measured with
+/// `bench/kafka` (one node, one partition): 1 KiB records produce 2.7x faster (~420-450k
+/// records/s against ~150-170k), 100 B records 1.2-1.5x, and reads of 100 B records 1.6x.
+fn options(space: Space) -> KeyspaceCreateOptions {
+    match space {
+        Space::KafkaLog => KeyspaceCreateOptions::default()
+            .with_kv_separation(Some(fjall::KvSeparationOptions::default())),
+        _ => KeyspaceCreateOptions::default(),
+    }
+}
+
 /// The open keyspaces, indexed by [`Space`].
 pub struct Spaces([Keyspace; COUNT]);
 
 impl Spaces {
     pub fn open(db: &Database) -> fjall::Result<Spaces> {
         let mut open = Vec::with_capacity(COUNT);
-        for (_, name) in SPACES {
-            open.push(db.keyspace(name, KeyspaceCreateOptions::default)?);
+        for (space, name) in SPACES {
+            open.push(db.keyspace(name, || options(space))?);
         }
         match open.try_into() {
             Ok(all) => Ok(Spaces(all)),
