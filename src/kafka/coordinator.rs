@@ -51,6 +51,10 @@ impl Coordinator {
     async fn sweep(self: Arc<Self>) {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut changes = self.node.notices.groups();
+        // Whether the last sweep met a group with members: until then, and until a group
+        // changes, there is nothing to time out and the sweeper does nothing.
+        let mut active = true;
         loop {
             tick.tick().await;
             if self.node.is_shutting_down() {
@@ -58,15 +62,23 @@ impl Coordinator {
             }
             if !self.node.is_leader() {
                 self.seen.lock().clear();
+                active = true;
                 continue;
             }
-            if let Err(e) = self.sweep_once().await {
-                tracing::debug!(error = %e, "group sweep");
+            let changed = changes.has_changed().unwrap_or(false);
+            if !active && !changed {
+                continue;
+            }
+            changes.borrow_and_update();
+            match self.sweep_once().await {
+                Ok(a) => active = a,
+                Err(e) => tracing::debug!(error = %e, "group sweep"),
             }
         }
     }
 
-    async fn sweep_once(&self) -> anyhow::Result<()> {
+    /// One look at every group; answers whether any has members.
+    async fn sweep_once(&self) -> anyhow::Result<bool> {
         let groups = match self
             .node
             .query(&Query::Group(group::Query::List), true)
@@ -76,10 +88,12 @@ impl Coordinator {
             other => anyhow::bail!("listing groups: {other:?}"),
         };
         let max_rebalance = self.node.config.kafka.max_rebalance_ms as i64;
+        let mut active = false;
         for (name, _, state) in groups {
             if matches!(state, GroupState::Empty | GroupState::Dead) {
                 continue;
             }
+            active = true;
             let q = Query::Group(group::Query::Describe {
                 group: name.clone(),
             });
@@ -139,7 +153,7 @@ impl Coordinator {
                 }
             }
         }
-        Ok(())
+        Ok(active)
     }
 }
 

@@ -18,14 +18,24 @@ pub fn start(node: Arc<Node>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut changes = node.notices.logs();
+        // Whether the last look found any records: an idle node with no topics does nothing
+        // until a log changes.
+        let mut any = true;
         loop {
             tick.tick().await;
             if node.is_shutting_down() {
                 return;
             }
-            if node.is_leader() {
-                enforce(&node).await;
+            if !node.is_leader() {
+                any = true;
+                continue;
             }
+            if !any && !changes.has_changed().unwrap_or(false) {
+                continue;
+            }
+            changes.borrow_and_update();
+            any = enforce(&node).await;
         }
     });
 }
@@ -44,14 +54,18 @@ fn limits(t: &TopicInfo, max_message: usize) -> (Option<i64>, Option<u64>) {
     )
 }
 
-async fn enforce(node: &Node) {
+/// One look at every partition; answers whether any holds records.
+async fn enforce(node: &Node) -> bool {
     let topics = match node
         .query(&Query::Log(log::Query::Topics { names: None }), true)
         .await
     {
         Response::Log(log::Reply::Topics(t)) => t,
-        _ => return,
+        _ => return true,
     };
+    let any = topics
+        .iter()
+        .any(|t| t.partitions.iter().any(|p| p.log_start < p.high_watermark));
     let max_message = node.config.kafka.message_max_bytes;
     for t in topics {
         let (ms, bytes) = limits(&t, max_message);
@@ -91,4 +105,5 @@ async fn enforce(node: &Node) {
             }
         }
     }
+    any
 }
