@@ -110,6 +110,12 @@ pub struct KafkaConfig {
     /// every member has joined. This bounds how long a rebalance waits for members that do not
     /// join again, whatever their rebalance timeout.
     pub max_rebalance_ms: u64,
+    /// Kafka's `group.initial.rebalance.delay.ms`: a new group's first rebalance waits this
+    /// long for more members (each newcomer restarts the wait), so consumers started together
+    /// get one generation instead of one per consumer.
+    pub initial_rebalance_delay_ms: u64,
+    /// Kafka's `log.retention.check.interval.ms`: how often the leader applies retention.
+    pub retention_check_ms: u64,
 }
 
 impl KafkaConfig {
@@ -139,6 +145,8 @@ impl Default for KafkaConfig {
             max_request_bytes: 100 * 1024 * 1024,
             message_max_bytes: 1024 * 1024 + 12,
             max_rebalance_ms: 300_000,
+            initial_rebalance_delay_ms: 3_000,
+            retention_check_ms: 300_000,
         }
     }
 }
@@ -261,6 +269,11 @@ mod tests {
         assert_eq!(c.kafka.max_request_bytes, d.kafka.max_request_bytes);
         assert_eq!(c.kafka.message_max_bytes, d.kafka.message_max_bytes);
         assert_eq!(c.kafka.max_rebalance_ms, d.kafka.max_rebalance_ms);
+        assert_eq!(
+            c.kafka.initial_rebalance_delay_ms,
+            d.kafka.initial_rebalance_delay_ms
+        );
+        assert_eq!(c.kafka.retention_check_ms, d.kafka.retention_check_ms);
         assert_eq!(c.cluster.node_id, d.cluster.node_id);
         assert_eq!(c.cluster.raft_addr, d.cluster.raft_addr);
         assert_eq!(c.cluster.snapshot_logs, d.cluster.snapshot_logs);

@@ -59,6 +59,8 @@ pub struct Join {
     pub session_timeout_ms: i32,
     pub rebalance_timeout_ms: i32,
     pub require_known_member: bool,
+    /// How long a new group's first rebalance waits for more members.
+    pub initial_delay_ms: i64,
 }
 
 /// One committed offset.
@@ -162,6 +164,8 @@ pub struct GroupInfo {
     pub members: Vec<MemberInfo>,
     /// While preparing a rebalance: the leader's clock when it started.
     pub rebalance_since_ms: i64,
+    /// A new group's first rebalance completes no sooner than this (0: no wait).
+    pub initial_until_ms: i64,
 }
 
 /// What a command or query of the groups answers.

@@ -66,13 +66,15 @@ pub struct NewTopic {
 pub enum Query {
     /// Named topics (`None`: all of them), with their partitions' offsets.
     Topics { names: Option<Vec<String>> },
-    /// Batches of one partition from the one that holds `offset`, up to `max_bytes` (at least
-    /// one whole batch if there is one).
+    /// Batches of one partition from the one that holds `offset`, up to `max_bytes`; with
+    /// `at_least_one`, one whole batch even if it is bigger (Kafka lets only the first
+    /// non-empty partition of a response go over its limits).
     Fetch {
         topic: String,
         partition: i32,
         offset: i64,
         max_bytes: u32,
+        at_least_one: bool,
     },
     /// An offset of one partition by [`OffsetSpec`].
     Offset {

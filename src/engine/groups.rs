@@ -35,6 +35,9 @@ struct Group {
     members: Vec<Member>,
     pending: Vec<String>,
     rebalance_since_ms: i64,
+    /// A new group's first rebalance waits until then for more members (Kafka's
+    /// `group.initial.rebalance.delay.ms`); 0: no wait.
+    initial_until_ms: i64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -62,6 +65,7 @@ impl Group {
             members: Vec::new(),
             pending: Vec::new(),
             rebalance_since_ms: 0,
+            initial_until_ms: 0,
         }
     }
 
@@ -83,15 +87,20 @@ impl Group {
         }
     }
 
-    /// Completes the rebalance if every member has joined.
-    fn maybe_complete(&mut self) {
-        if self.state == GroupState::PreparingRebalance && self.members.iter().all(|m| m.joined) {
+    /// Completes the rebalance if every member has joined (and a new group's first wait for
+    /// more members is over).
+    fn maybe_complete(&mut self, now_ms: i64) {
+        if self.state == GroupState::PreparingRebalance
+            && now_ms >= self.initial_until_ms
+            && self.members.iter().all(|m| m.joined)
+        {
             self.complete();
         }
     }
 
     /// Drops the members that did not join and starts the next generation with the others.
     fn complete(&mut self) {
+        self.initial_until_ms = 0;
         self.members.retain(|m| m.joined);
         self.generation = self.generation.wrapping_add(1).max(1);
         for m in &mut self.members {
@@ -163,6 +172,7 @@ impl Group {
             leader: self.leader.clone(),
             members: self.members.iter().map(|m| self.member_info(m)).collect(),
             rebalance_since_ms: self.rebalance_since_ms,
+            initial_until_ms: self.initial_until_ms,
         }
     }
 
@@ -181,9 +191,9 @@ impl Group {
             match self.state {
                 GroupState::Stable | GroupState::CompletingRebalance => {
                     self.start_rebalance(now_ms);
-                    self.maybe_complete();
+                    self.maybe_complete(now_ms);
                 }
-                GroupState::PreparingRebalance => self.maybe_complete(),
+                GroupState::PreparingRebalance => self.maybe_complete(now_ms),
                 _ => {}
             }
         }
@@ -288,7 +298,10 @@ pub fn apply(
         }
         Command::CompleteRebalance { group, generation } => {
             if let Some(mut g) = load(txn, group)? {
-                if g.state == GroupState::PreparingRebalance && g.generation == *generation {
+                if g.state == GroupState::PreparingRebalance
+                    && g.generation == *generation
+                    && now >= g.initial_until_ms
+                {
                     g.complete();
                     store(txn, group, &g);
                 }
@@ -389,6 +402,7 @@ fn join(txn: &mut Txn<'_>, j: &Join, now: i64) -> Result<Reply, CommandError> {
     // Who the member is: known, a static member coming back, or new.
     let mut id = j.member_id.clone();
     let mut new = false;
+    let mut rejoined = false;
     if let Some(inst) = &j.instance_id {
         if let Some(m) = g
             .members
@@ -399,6 +413,7 @@ fn join(txn: &mut Txn<'_>, j: &Join, now: i64) -> Result<Reply, CommandError> {
                 // A static member restarted: it takes its old place under a new id.
                 let old = std::mem::replace(&mut m.id, j.new_member_id.clone());
                 id = m.id.clone();
+                rejoined = true;
                 if g.leader == old {
                     g.leader = id.clone();
                 }
@@ -434,7 +449,22 @@ fn join(txn: &mut Txn<'_>, j: &Join, now: i64) -> Result<Reply, CommandError> {
     if new && g.members.len() >= MAX_MEMBERS {
         return Err(GroupError::GroupMaxSizeReached.into());
     }
+    // A static member coming back carries new metadata (what it owned before its restart
+    // is gone): it changes the group only if the protocol chosen would change.
     let changed = match g.member(&id) {
+        Some(_) if rejoined => {
+            let names =
+                |p: &[(String, Bytes)]| p.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+            let same = g
+                .member(&id)
+                .is_some_and(|m| names(&m.protocols) == names(&j.protocols));
+            if same {
+                if let Some(m) = g.member_mut(&id) {
+                    m.protocols = j.protocols.clone();
+                }
+            }
+            !same
+        }
         Some(m) => m.protocols != j.protocols,
         None => true,
     };
@@ -458,7 +488,7 @@ fn join(txn: &mut Txn<'_>, j: &Join, now: i64) -> Result<Reply, CommandError> {
         g.state,
         GroupState::Stable | GroupState::CompletingRebalance
     );
-    if stable && !changed && g.leader != id {
+    if stable && !changed && (g.leader != id || rejoined) {
         // Nothing changed for the group: the member gets the current generation back.
         store(txn, &j.group, &g);
         return Ok(match g.generation_for(&id) {
@@ -466,7 +496,14 @@ fn join(txn: &mut Txn<'_>, j: &Join, now: i64) -> Result<Reply, CommandError> {
             None => Reply::JoinPending { member_id: id },
         });
     }
+    let was_empty = g.state == GroupState::Empty;
     g.start_rebalance(now);
+    if j.initial_delay_ms > 0 && (was_empty || (new && g.initial_until_ms > now)) {
+        // More members of a starting group are on their way: wait for them, each newcomer
+        // restarting the wait, up to the rebalance timeout, as Kafka does.
+        let cap = g.rebalance_since_ms + i64::from(j.rebalance_timeout_ms.max(0));
+        g.initial_until_ms = (now + j.initial_delay_ms).min(cap.max(now));
+    }
     if let Some(m) = g.member_mut(&id) {
         m.protocols = j.protocols.clone();
         m.session_timeout_ms = j.session_timeout_ms;
@@ -475,7 +512,7 @@ fn join(txn: &mut Txn<'_>, j: &Join, now: i64) -> Result<Reply, CommandError> {
         m.client_host = j.client_host.clone();
         m.joined = true;
     }
-    g.maybe_complete();
+    g.maybe_complete(now);
     store(txn, &j.group, &g);
     Ok(match g.generation_for(&id) {
         Some(gen) => Reply::Joined(Box::new(gen)),
@@ -592,6 +629,7 @@ mod tests {
             session_timeout_ms: 10_000,
             rebalance_timeout_ms: 10_000,
             require_known_member: true,
+            initial_delay_ms: 0,
         }))
     }
 
@@ -666,6 +704,55 @@ mod tests {
             members: vec!["b".into()],
         });
         assert_eq!(generation(&join(&mut s, "a", "unused")).generation, 3);
+    }
+
+    #[test]
+    fn a_new_group_waits_for_more_members_before_its_first_generation() {
+        let mut s = TestStore::new();
+        let join_at = |s: &mut TestStore, member: &str, new_id: &str, now: i64| {
+            s.apply_at(
+                Command::Join(Join {
+                    group: "g".into(),
+                    member_id: member.into(),
+                    new_member_id: new_id.into(),
+                    instance_id: None,
+                    client_id: "c".into(),
+                    client_host: "h".into(),
+                    protocol_type: "consumer".into(),
+                    protocols: vec![("range".into(), Bytes::new())],
+                    session_timeout_ms: 10_000,
+                    rebalance_timeout_ms: 60_000,
+                    require_known_member: false,
+                    initial_delay_ms: 3_000,
+                }),
+                now,
+            )
+        };
+        assert!(matches!(
+            join_at(&mut s, "", "a", 1_000),
+            Response::Group(Reply::JoinPending { .. })
+        ));
+        // b arrives within the wait and restarts it.
+        assert!(matches!(
+            join_at(&mut s, "", "b", 2_000),
+            Response::Group(Reply::JoinPending { .. })
+        ));
+        let early = Command::CompleteRebalance {
+            group: "g".into(),
+            generation: 0,
+        };
+        s.apply_at(early.clone(), 4_500);
+        let a = Query::JoinResult {
+            group: "g".into(),
+            member_id: "a".into(),
+        };
+        assert!(matches!(
+            s.query(a.clone()),
+            Response::Group(Reply::JoinPending { .. })
+        ));
+        s.apply_at(early, 5_000);
+        let g = generation(&s.query(a));
+        assert_eq!((g.generation, g.members.len()), (1, 2));
     }
 
     #[test]

@@ -130,10 +130,12 @@ pub fn apply(
             let t = topic(txn, name)?.ok_or(LogError::UnknownTopicOrPartition)?;
             known_partition(&t, *partition)?;
             let mut st = part_state(txn, &t.id, *partition)?;
-            let before = if *before < 0 { st.next } else { *before };
-            if before > st.next {
-                return Err(LogError::OffsetOutOfRange.into());
-            }
+            // -1 is "up to the high watermark"; any other negative offset is out of range.
+            let before = match *before {
+                -1 => st.next,
+                b if b < 0 || b > st.next => return Err(LogError::OffsetOutOfRange.into()),
+                b => b,
+            };
             if before > st.log_start {
                 st.log_start = before;
                 let prefix = keys::batches(&t.id, *partition);
@@ -388,6 +390,7 @@ pub fn query(engine: &Engine, q: &Query) -> Result<Response, CommandError> {
             partition,
             offset,
             max_bytes,
+            at_least_one,
         } => {
             let t = topic(&txn, name)?.ok_or(LogError::UnknownTopicOrPartition)?;
             known_partition(&t, *partition)?;
@@ -398,7 +401,14 @@ pub fn query(engine: &Engine, q: &Query) -> Result<Response, CommandError> {
             let records = if *offset == st.next {
                 Bytes::new()
             } else {
-                fetch(engine, &t.id, *partition, *offset, *max_bytes)?
+                fetch(
+                    engine,
+                    &t.id,
+                    *partition,
+                    *offset,
+                    *max_bytes,
+                    *at_least_one,
+                )?
             };
             Reply::Fetched(Box::new(Fetched {
                 records,
@@ -520,6 +530,7 @@ fn fetch(
     p: i32,
     offset: i64,
     max_bytes: u32,
+    at_least_one: bool,
 ) -> Result<Bytes, CommandError> {
     let ks = engine.spaces.get(Space::KafkaLog);
     let prefix = keys::batches(id, p);
@@ -546,7 +557,7 @@ fn fetch(
         if b.next_offset() <= offset {
             continue;
         }
-        if size > 0 && size + v.len() > max_bytes as usize {
+        if (size > 0 || !at_least_one) && size + v.len() > max_bytes as usize {
             break;
         }
         size += v.len();
@@ -633,6 +644,7 @@ mod tests {
             partition: 0,
             offset,
             max_bytes,
+            at_least_one: true,
         }) {
             Response::Log(Reply::Fetched(f)) => (f.records, f.high_watermark),
             other => panic!("not fetched: {other:?}"),
@@ -668,6 +680,7 @@ mod tests {
             partition: 0,
             offset: 4,
             max_bytes: 100,
+            at_least_one: true,
         });
         assert_eq!(past, Response::Error(LogError::OffsetOutOfRange.into()));
     }
@@ -715,6 +728,7 @@ mod tests {
             partition: 0,
             offset: 1,
             max_bytes: 100,
+            at_least_one: true,
         });
         assert_eq!(gone, Response::Error(LogError::OffsetOutOfRange.into()));
         let point = s.query(Query::RetentionPoint {

@@ -15,7 +15,7 @@ use crate::command::{Query, Response};
 use crate::node::{now_ms, Node};
 
 /// How often the sweeper looks at the groups.
-const SWEEP_EVERY: Duration = Duration::from_millis(250);
+const SWEEP_EVERY: Duration = Duration::from_millis(100);
 
 pub struct Coordinator {
     node: Arc<Node>,
@@ -111,7 +111,7 @@ impl Coordinator {
                             .entry((name.clone(), m.member_id.clone()))
                             .or_insert(now);
                         now.duration_since(last)
-                            > Duration::from_millis(m.session_timeout_ms.max(0) as u64)
+                            >= Duration::from_millis(m.session_timeout_ms.max(0) as u64)
                     })
                     .map(|m| m.member_id.clone())
                     .collect()
@@ -126,6 +126,22 @@ impl Coordinator {
                         group::Command::Leave {
                             group: name.clone(),
                             members: expired,
+                        }
+                        .into(),
+                    )
+                    .await;
+                continue;
+            }
+            if g.state == GroupState::PreparingRebalance
+                && g.initial_until_ms > 0
+                && now_ms() >= g.initial_until_ms
+            {
+                // A new group's wait for more members is over.
+                self.node
+                    .execute(
+                        group::Command::CompleteRebalance {
+                            group: name.clone(),
+                            generation: g.generation,
                         }
                         .into(),
                     )

@@ -1,15 +1,14 @@
 //! DescribeCluster: the members with their Kafka addresses; the Raft leader is the controller.
 
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
-use kafka_protocol::messages::{ApiKey, BrokerId, DescribeClusterResponse};
+use kafka_protocol::messages::{ApiKey, BrokerId, DescribeClusterRequest, DescribeClusterResponse};
 
 use super::metadata::CLUSTER_ID;
 use super::topics::{self, str_bytes};
-use super::{encode_response, Ctx, Frame, Reply};
+use super::{decode_body, encode_response, Ctx, Frame, Reply};
 
 pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
-    // The request carries only flags about authorized operations and fenced brokers, neither
-    // of which trident has.
+    let req: DescribeClusterRequest = decode_body(frame)?;
     let members = topics::brokers(ctx);
     let leader = topics::leader(ctx, &members);
     let brokers = members
@@ -21,11 +20,14 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
                 .with_port(b.port)
         })
         .collect();
-    let body = DescribeClusterResponse::default()
+    let mut body = DescribeClusterResponse::default()
         .with_cluster_id(str_bytes(CLUSTER_ID))
         .with_controller_id(leader)
         .with_endpoint_type(1)
         .with_brokers(brokers);
+    if req.include_cluster_authorized_operations {
+        body.cluster_authorized_operations = topics::cluster_operations();
+    }
     Ok(encode_response(
         ApiKey::DescribeCluster,
         frame.header.request_api_version,

@@ -19,6 +19,11 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
         });
         out.push(match ctx.node.query(&q, true).await {
             Response::Group(group::Reply::Group(Some(g))) => d
+                .with_authorized_operations(if req.include_authorized_operations {
+                    super::topics::group_operations()
+                } else {
+                    i32::MIN
+                })
                 .with_group_state(str_bytes(g.state.name()))
                 .with_protocol_type(str_bytes(&g.protocol_type))
                 .with_protocol_data(str_bytes(&g.protocol))

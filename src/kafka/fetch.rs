@@ -93,14 +93,11 @@ async fn gather(ctx: &Ctx, req: &FetchRequest) -> (Vec<FetchableTopicResponse>, 
                 topic: name.clone(),
                 partition: p.partition,
                 offset: p.fetch_offset,
-                max_bytes: if left == 0 { 0 } else { max.max(1) as u32 },
+                max_bytes: max.min(u32::MAX as usize) as u32,
+                // Only the first partition with records may go over the limits.
+                at_least_one: total == 0,
             });
-            let r = if left == 0 {
-                // Only the offsets: the query with no room still reads one batch, so skip it.
-                offsets_only(ctx, &name, p.partition).await
-            } else {
-                ctx.node.query(&q, true).await
-            };
+            let r = ctx.node.query(&q, true).await;
             match r {
                 Response::Log(log::Reply::Fetched(f)) => {
                     let log::Fetched {
@@ -134,29 +131,4 @@ async fn gather(ctx: &Ctx, req: &FetchRequest) -> (Vec<FetchableTopicResponse>, 
         );
     }
     (out, total, failed)
-}
-
-/// A partition's offsets as a fetch with nothing in it reports them.
-async fn offsets_only(ctx: &Ctx, topic: &str, partition: i32) -> Response {
-    let q = Query::Log(log::Query::Topics {
-        names: Some(vec![topic.to_string()]),
-    });
-    match ctx.node.query(&q, true).await {
-        Response::Log(log::Reply::Topics(t)) => {
-            match t
-                .first()
-                .and_then(|t| t.partitions.get(partition.max(0) as usize))
-            {
-                Some(p) if partition >= 0 => {
-                    Response::Log(log::Reply::Fetched(Box::new(log::Fetched {
-                        records: Bytes::new(),
-                        high_watermark: p.high_watermark,
-                        log_start: p.log_start,
-                    })))
-                }
-                _ => Response::Error(crate::command::LogError::UnknownTopicOrPartition.into()),
-            }
-        }
-        other => other,
-    }
 }

@@ -46,6 +46,7 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
         session_timeout_ms: req.session_timeout_ms,
         rebalance_timeout_ms,
         require_known_member: version >= 4 && req.group_instance_id.is_none(),
+        initial_delay_ms: ctx.node.config.kafka.initial_rebalance_delay_ms as i64,
     };
     let member_id = join.member_id.clone();
     let r = if ctx.node.is_leader() {

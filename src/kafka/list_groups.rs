@@ -10,11 +10,16 @@ use crate::command::{Query, Response};
 
 pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
     let req: ListGroupsRequest = decode_body(frame)?;
-    let body = match ctx
-        .node
-        .query(&Query::Group(group::Query::List), true)
-        .await
-    {
+    // Clients ask every broker and take each group from its coordinator: only the leader,
+    // which coordinates every group, lists them.
+    let r = if ctx.node.is_leader() {
+        ctx.node
+            .query(&Query::Group(group::Query::List), true)
+            .await
+    } else {
+        Response::Group(group::Reply::Groups(Vec::new()))
+    };
+    let body = match r {
         Response::Group(group::Reply::Groups(groups)) => ListGroupsResponse::default().with_groups(
             groups
                 .into_iter()

@@ -56,12 +56,14 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
                             .with_isr_nodes(replicas.clone())
                     })
                     .collect();
-                out.push(
-                    MetadataResponseTopic::default()
-                        .with_name(Some(topic_name(&t.name)))
-                        .with_topic_id(uuid::Uuid::from_bytes(t.id))
-                        .with_partitions(partitions),
-                );
+                let mut topic = MetadataResponseTopic::default()
+                    .with_name(Some(topic_name(&t.name)))
+                    .with_topic_id(uuid::Uuid::from_bytes(t.id))
+                    .with_partitions(partitions);
+                if req.include_topic_authorized_operations {
+                    topic.topic_authorized_operations = topics::topic_operations();
+                }
+                out.push(topic);
             }
             for n in names.iter().flatten() {
                 if found.iter().any(|t| &t.name == n) {

@@ -20,10 +20,28 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
     let group = req.group_id.0.as_str().to_string();
     let member_id = req.member_id.as_str().to_string();
     ctx.coordinator.heard(&group, &member_id);
+    // Offsets of partitions that do not exist are refused, as Kafka does.
+    let names: Vec<String> = req.topics.iter().map(|t| topics::name(&t.name)).collect();
+    let known: Vec<(String, usize)> = topics::lookup(ctx, Some(names), false)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.name, t.partitions.len()))
+        .collect();
+    let exists = |topic: &str, p: i32| {
+        known
+            .iter()
+            .any(|(n, count)| n == topic && p >= 0 && (p as usize) < *count)
+    };
     let mut offsets = Vec::new();
     let mut too_large = Vec::new();
+    let mut unknown = Vec::new();
     for t in &req.topics {
         for p in &t.partitions {
+            if !exists(&topics::name(&t.name), p.partition_index) {
+                unknown.push((topics::name(&t.name), p.partition_index));
+                continue;
+            }
             let metadata = p
                 .committed_metadata
                 .as_ref()
@@ -73,10 +91,12 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
                 .partitions
                 .iter()
                 .map(|p| {
-                    let big = too_large.contains(&(name.clone(), p.partition_index));
+                    let at = (name.clone(), p.partition_index);
                     OffsetCommitResponsePartition::default()
                         .with_partition_index(p.partition_index)
-                        .with_error_code(if big {
+                        .with_error_code(if unknown.contains(&at) {
+                            ResponseError::UnknownTopicOrPartition.code()
+                        } else if too_large.contains(&at) {
                             ResponseError::OffsetMetadataTooLarge.code()
                         } else {
                             code

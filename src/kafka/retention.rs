@@ -1,5 +1,6 @@
-//! Retention (`retention.ms`, `retention.bytes`, `cleanup.policy=delete`): on the leader, a
-//! background task finds, per partition, the leading batches that are too old or beyond the
+//! Retention (`retention.ms`, `retention.bytes`, `cleanup.policy=delete`): on the leader, every
+//! `[kafka] retention_check_ms` (Kafka's `log.retention.check.interval.ms`), a background task
+//! finds, per partition, the leading batches that are too old or beyond the
 //! byte budget, and deletes them with a DeleteRecords command through the log, so every replica
 //! drops the same batches. Whole batches only, as Kafka drops whole segments.
 
@@ -11,12 +12,10 @@ use crate::command::log::{self, TopicInfo};
 use crate::command::{Query, Response};
 use crate::node::{now_ms, Node};
 
-/// How often the leader looks.
-const EVERY: Duration = Duration::from_secs(1);
-
 pub fn start(node: Arc<Node>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(EVERY);
+        let every = Duration::from_millis(node.config.kafka.retention_check_ms.max(10));
+        let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut changes = node.notices.logs();
         // Whether the last look found any records: an idle node with no topics does nothing

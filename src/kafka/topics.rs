@@ -80,6 +80,8 @@ pub async fn lookup(
 }
 
 async fn topics(ctx: &Ctx, names: Option<Vec<String>>) -> Result<Vec<TopicInfo>, CommandError> {
+    // The leader's state is current; a follower's is read after a barrier, so a topic a
+    // client has just created is never unknown to the next node it asks.
     match ctx
         .node
         .query(&Query::Log(log::Query::Topics { names }), false)
@@ -89,6 +91,27 @@ async fn topics(ctx: &Ctx, names: Option<Vec<String>>) -> Result<Vec<TopicInfo>,
         Response::Error(e) => Err(e),
         other => Err(CommandError::Storage(format!("unexpected reply {other:?}"))),
     }
+}
+
+/// Kafka's ACL operations, as the bits of an "authorized operations" field. trident has no
+/// authorizer, so everything it serves is allowed, as on a Kafka broker without one.
+fn operations(ops: &[i32]) -> i32 {
+    ops.iter().fold(0, |bits, op| bits | (1 << op))
+}
+
+/// READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS.
+pub fn topic_operations() -> i32 {
+    operations(&[3, 4, 5, 6, 7, 8, 10, 11])
+}
+
+/// CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE.
+pub fn cluster_operations() -> i32 {
+    operations(&[5, 7, 8, 9, 10, 11, 12])
+}
+
+/// READ, DESCRIBE, DELETE.
+pub fn group_operations() -> i32 {
+    operations(&[3, 8, 6])
 }
 
 /// A cluster member as Kafka clients see it.
