@@ -23,6 +23,8 @@ pub enum Command {
         member_id: String,
         generation: i32,
         assignments: Vec<(String, Bytes)>,
+        /// A static member's `group.instance.id`: a member id it no longer owns is fenced.
+        instance_id: Option<String>,
     },
     /// LeaveGroup, and the leader's removal of members whose session timed out.
     Leave { group: String, members: Vec<String> },
@@ -36,6 +38,7 @@ pub enum Command {
         generation: i32,
         offsets: Vec<Committed>,
         now_ms: i64,
+        instance_id: Option<String>,
     },
     /// DeleteGroups (only of groups without members).
     Delete { group: String },
@@ -86,12 +89,14 @@ pub enum Query {
         group: String,
         member_id: String,
         generation: i32,
+        instance_id: Option<String>,
     },
     /// A heartbeat's answer.
     Heartbeat {
         group: String,
         member_id: String,
         generation: i32,
+        instance_id: Option<String>,
     },
     /// Committed offsets of a group (`None`: all of them).
     Offsets {

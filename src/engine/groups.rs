@@ -261,9 +261,10 @@ pub fn apply(
             member_id,
             generation,
             assignments,
+            instance_id,
         } => {
             let mut g = load(txn, group)?.ok_or(GroupError::UnknownMemberId)?;
-            check_member(&g, member_id, *generation)?;
+            check_member(&g, member_id, *generation, instance_id.as_deref())?;
             match g.state {
                 GroupState::PreparingRebalance => {
                     return Err(GroupError::RebalanceInProgress.into())
@@ -314,11 +315,12 @@ pub fn apply(
             generation,
             offsets,
             now_ms: _,
+            instance_id,
         } => {
             let g = load(txn, group)?;
             match &g {
                 Some(g) if *generation >= 0 || !member_id.is_empty() => {
-                    check_member(g, member_id, *generation)?;
+                    check_member(g, member_id, *generation, instance_id.as_deref())?;
                     if g.state == GroupState::CompletingRebalance {
                         return Err(GroupError::RebalanceInProgress.into());
                     }
@@ -371,7 +373,22 @@ pub fn apply(
     Ok(Response::Group(reply))
 }
 
-fn check_member(g: &Group, member_id: &str, generation: i32) -> Result<(), GroupError> {
+fn check_member(
+    g: &Group,
+    member_id: &str,
+    generation: i32,
+    instance_id: Option<&str>,
+) -> Result<(), GroupError> {
+    // A static member whose place another instance of it took is fenced, not told to join
+    // again: the two would take the place from each other forever.
+    if let Some(inst) = instance_id {
+        if g.members
+            .iter()
+            .any(|m| m.instance_id.as_deref() == Some(inst) && m.id != member_id)
+        {
+            return Err(GroupError::FencedInstanceId);
+        }
+    }
     if g.member(member_id).is_none() {
         return Err(GroupError::UnknownMemberId);
     }
@@ -539,9 +556,10 @@ pub fn query(engine: &Engine, q: &Query) -> Result<Response, CommandError> {
             group,
             member_id,
             generation,
+            instance_id,
         } => {
             let g = load(&txn, group)?.ok_or(GroupError::UnknownMemberId)?;
-            check_member(&g, member_id, *generation)?;
+            check_member(&g, member_id, *generation, instance_id.as_deref())?;
             match g.state {
                 GroupState::PreparingRebalance => {
                     return Err(GroupError::RebalanceInProgress.into())
@@ -558,9 +576,10 @@ pub fn query(engine: &Engine, q: &Query) -> Result<Response, CommandError> {
             group,
             member_id,
             generation,
+            instance_id,
         } => {
             let g = load(&txn, group)?.ok_or(GroupError::UnknownMemberId)?;
-            check_member(&g, member_id, *generation)?;
+            check_member(&g, member_id, *generation, instance_id.as_deref())?;
             if g.state == GroupState::PreparingRebalance {
                 return Err(GroupError::RebalanceInProgress.into());
             }
@@ -658,6 +677,7 @@ mod tests {
             member_id: "a".into(),
             generation: 1,
             assignments: vec![("a".into(), Bytes::from_static(b"all"))],
+            instance_id: None,
         });
         assert_eq!(
             r,
@@ -673,6 +693,7 @@ mod tests {
             group: "g".into(),
             member_id: "a".into(),
             generation: 1,
+            instance_id: None,
         });
         assert_eq!(hb, Response::Error(GroupError::RebalanceInProgress.into()));
         let g2 = generation(&join(&mut s, "a", "unused"));
@@ -687,6 +708,7 @@ mod tests {
             group: "g".into(),
             member_id: "b".into(),
             generation: 2,
+            instance_id: None,
         });
         assert_eq!(pending, Response::Group(Reply::AssignmentPending));
         // A commit from an old generation is refused.
@@ -696,6 +718,7 @@ mod tests {
             generation: 1,
             offsets: Vec::new(),
             now_ms: 0,
+            instance_id: None,
         });
         assert_eq!(stale, Response::Error(GroupError::IllegalGeneration.into()));
         // b leaves: a alone completes generation 3 as soon as it joins again.
@@ -791,6 +814,7 @@ mod tests {
             generation: -1,
             offsets: vec![c.clone()],
             now_ms: 0,
+            instance_id: None,
         });
         assert_eq!(r, Response::Group(Reply::Done));
         let q = Query::Offsets {

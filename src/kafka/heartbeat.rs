@@ -19,6 +19,10 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
             group: group.clone(),
             member_id: member_id.clone(),
             generation: req.generation_id,
+            instance_id: req
+                .group_instance_id
+                .as_ref()
+                .map(|s| s.as_str().to_string()),
         });
         match ctx.node.query(&q, true).await {
             Response::Error(e) => error::group_code(&e),

@@ -73,6 +73,10 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
                     generation: req.generation_id_or_member_epoch,
                     offsets,
                     now_ms: now_ms(),
+                    instance_id: req
+                        .group_instance_id
+                        .as_ref()
+                        .map(|s| s.as_str().to_string()),
                 }
                 .into(),
             )

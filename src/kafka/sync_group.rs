@@ -31,6 +31,10 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
                         .iter()
                         .map(|a| (a.member_id.as_str().to_string(), a.assignment.clone()))
                         .collect(),
+                    instance_id: req
+                        .group_instance_id
+                        .as_ref()
+                        .map(|s| s.as_str().to_string()),
                 }
                 .into(),
             )
@@ -44,6 +48,10 @@ pub async fn handle(ctx: &Ctx, frame: &Frame) -> anyhow::Result<Reply> {
                 group: group.clone(),
                 member_id: member_id.clone(),
                 generation: req.generation_id,
+                instance_id: req
+                    .group_instance_id
+                    .as_ref()
+                    .map(|s| s.as_str().to_string()),
             });
             let wait = Duration::from_millis(ctx.node.config.kafka.max_rebalance_ms);
             wait_until(
