@@ -103,3 +103,41 @@ def test_static_member_restart_keeps_its_partitions_without_a_rebalance(kafka):
     finally:
         a2.close()
         b.close()
+
+
+def offset_delete(kafka, group, topic):
+    """OffsetDelete v0 over a raw socket (confluent-kafka has no call for it): the top-level
+    error code and the partition's error code."""
+    import struct
+    host, port = kafka.rsplit(":", 1)
+    body = (kutil.kstring(group) + struct.pack(">i", 1) + kutil.kstring(topic)
+            + struct.pack(">ii", 1, 0))
+    with kutil.KafkaRaw(host, int(port)) as c:
+        rest = c.request(47, 0, body)
+    top, _throttle, _topics = struct.unpack(">hii", rest[:10])
+    name_len = struct.unpack(">h", rest[10:12])[0]
+    at = 12 + name_len
+    _parts, _index, code = struct.unpack(">iih", rest[at:at + 10])
+    return top, code
+
+
+def test_offset_delete_refuses_topics_the_group_subscribes_to(kafka):
+    from confluent_kafka import TopicPartition
+    topic = kutil.create_topic(kafka, kutil.unique("odel"), partitions=1)
+    group = kutil.unique("odel-g")
+    produce(kafka, topic, 10)
+    c = consumer(kafka, group, **{"enable.auto.commit": False})
+    c.subscribe([topic])
+    seen = {}
+    poll_all({"c": c}, seen, lambda: len(seen.get("c", [])) >= 10)
+    c.commit(asynchronous=False)
+    # A member subscribes to the topic: GROUP_SUBSCRIBED_TO_TOPIC, the offset stays.
+    assert offset_delete(kafka, group, topic) == (0, 86)
+    c.close()
+    kutil.wait_until(lambda: offset_delete(kafka, group, topic) == (0, 0), timeout=30,
+                     msg="offsets deletable once the group is empty")
+    probe = consumer(kafka, group)
+    try:
+        assert probe.committed([TopicPartition(topic, 0)], timeout=10)[0].offset < 0
+    finally:
+        probe.close()
