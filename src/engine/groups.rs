@@ -348,16 +348,7 @@ pub fn apply(
             if !g.members.is_empty() {
                 return Err(GroupError::NotEmpty.into());
             }
-            let prefix = keys::offsets(group);
-            loop {
-                let chunk = txn.scan(Space::KafkaGroups, &ScanRange::prefix(&prefix, 1024))?;
-                if chunk.is_empty() {
-                    break;
-                }
-                for (k, _) in chunk {
-                    txn.delete_record(Space::KafkaGroups, k);
-                }
-            }
+            txn.delete_prefix(Space::KafkaGroups, &keys::offsets(group))?;
             txn.delete_record(Space::KafkaGroups, keys::group(group));
             Reply::Done
         }

@@ -91,9 +91,9 @@ pub fn apply(
         }
         Command::DeleteTopic { name } => {
             let t = topic(txn, name)?.ok_or(LogError::UnknownTopicOrPartition)?;
-            delete_prefix(txn, &keys::topic_batches(&t.id))?;
-            delete_prefix(txn, &keys::topic_partitions(&t.id))?;
-            delete_prefix(txn, &keys::topic_producers(&t.id))?;
+            txn.delete_prefix(Space::KafkaLog, &keys::topic_batches(&t.id))?;
+            txn.delete_prefix(Space::KafkaLog, &keys::topic_partitions(&t.id))?;
+            txn.delete_prefix(Space::KafkaLog, &keys::topic_producers(&t.id))?;
             txn.delete_record(Space::KafkaLog, keys::topic(name));
             Reply::Done
         }
@@ -209,21 +209,6 @@ fn create(
         configs: t.configs,
         partitions: vec![PartitionInfo::default(); partitions as usize],
     })))
-}
-
-fn delete_prefix(txn: &mut Txn<'_>, prefix: &[u8]) -> Result<(), CommandError> {
-    loop {
-        let chunk = txn.scan(
-            Space::KafkaLog,
-            &super::overlay::ScanRange::prefix(prefix, 1024),
-        )?;
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        for (k, _) in chunk {
-            txn.delete_record(Space::KafkaLog, k);
-        }
-    }
 }
 
 /// What an idempotent producer's batch is, against what the partition last took from it.

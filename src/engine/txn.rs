@@ -488,6 +488,19 @@ impl<'a> Txn<'a> {
         }
     }
 
+    /// Deletes every record of a model's keyspace under `prefix` (a topic, a group's offsets).
+    pub fn delete_prefix(&mut self, space: Space, prefix: &[u8]) -> Result<(), CommandError> {
+        loop {
+            let chunk = self.scan(space, &ScanRange::prefix(prefix, 1024))?;
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            for (k, _) in chunk {
+                self.delete_record(space, k);
+            }
+        }
+    }
+
     /// Records of a model's keyspace in a range, as this batch sees them.
     pub fn scan(&self, space: Space, range: &ScanRange<'_>) -> Result<Records, CommandError> {
         self.pending.scan(space, self.src(), range)

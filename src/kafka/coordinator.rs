@@ -132,23 +132,11 @@ impl Coordinator {
                     .await;
                 continue;
             }
-            if g.state == GroupState::PreparingRebalance
-                && g.initial_until_ms > 0
-                && now_ms() >= g.initial_until_ms
-            {
-                // A new group's wait for more members is over.
-                self.node
-                    .execute(
-                        group::Command::CompleteRebalance {
-                            group: name.clone(),
-                            generation: g.generation,
-                        }
-                        .into(),
-                    )
-                    .await;
-                continue;
-            }
             if g.state == GroupState::PreparingRebalance {
+                let now = now_ms();
+                // A new group's wait for more members is over, or the members that have not
+                // joined again have had their rebalance timeout.
+                let initial_over = g.initial_until_ms > 0 && now >= g.initial_until_ms;
                 let timeout = g
                     .members
                     .iter()
@@ -156,7 +144,7 @@ impl Coordinator {
                     .max()
                     .unwrap_or(0)
                     .min(max_rebalance);
-                if now_ms() - g.rebalance_since_ms > timeout {
+                if initial_over || now - g.rebalance_since_ms > timeout {
                     self.node
                         .execute(
                             group::Command::CompleteRebalance {
