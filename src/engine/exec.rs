@@ -3,8 +3,11 @@
 //! transaction's position plus the step's index), so collections created by different steps get
 //! different versions.
 
-use super::{ApplyContext, ApplyFailure, Engine, Txn};
 use crate::command::{CommandError, Exec, Response, Step};
+use crate::engine::ApplyContext;
+use crate::engine::ApplyFailure;
+use crate::engine::Engine;
+use crate::engine::Txn;
 
 /// Most steps one transaction may hold: each takes a log position, and an entry has 2^24.
 pub const MAX_STEPS: usize = 1 << 20;

@@ -3,10 +3,15 @@
 
 use bytes::Bytes;
 
-use super::space::Space;
-use super::{keys, settle, ApplyContext, ApplyFailure, Engine, Txn};
 use crate::command::node::Command;
 use crate::command::{CommandError, Db, Response};
+use crate::engine::keys;
+use crate::engine::settle;
+use crate::engine::store::space::Space;
+use crate::engine::ApplyContext;
+use crate::engine::ApplyFailure;
+use crate::engine::Engine;
+use crate::engine::Txn;
 
 pub(super) fn apply(
     engine: &Engine,

@@ -5,31 +5,19 @@
 //! last applied command, lands atomically.
 
 pub mod batch;
-mod coll;
-pub mod dump;
 mod exec;
 pub mod float;
-pub mod format;
 mod generic;
-mod groups;
-mod hashes;
-mod header;
-mod history;
+mod group;
+mod hash;
 pub mod keys;
-mod lists;
-mod logs;
+mod list;
+mod log;
 mod maintenance;
-mod overlay;
-mod scan;
-mod sets;
-pub mod snapshot;
-mod sort;
-pub mod space;
-pub mod speculation;
-mod strings;
-mod txn;
-mod waiters;
-mod zsets;
+mod set;
+pub mod store;
+mod string;
+mod zset;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -39,14 +27,14 @@ use fjall::{Database, PersistMode};
 
 use crate::command::{keys as key_ops, kv, Command, CommandError, Db, Query, Response};
 pub use exec::MAX_STEPS;
-pub use format::FORMAT_VERSION;
-pub use header::{CollMeta, Header, ListMeta, Value};
-pub use history::Applied;
-pub use scan::glob_match;
-use space::{Space, Spaces};
-pub use strings::{clamp_range, format_float, parse_float, parse_i64};
-pub use txn::{Notices, Txn};
-pub use waiters::{EntryContext, Served, ENTRY_SHIFT};
+pub use store::format::FORMAT_VERSION;
+pub use store::header::{CollMeta, Header, ListMeta, Value};
+pub use store::history::Applied;
+pub use store::scan::glob_match;
+use store::space::{Space, Spaces};
+pub use store::txn::{Notices, Txn};
+pub use store::waiters::{EntryContext, Served, ENTRY_SHIFT};
+pub use string::{clamp_range, format_float, parse_float, parse_i64};
 
 /// Number of logical databases (`SELECT 0..15`).
 pub const DATABASES: usize = 16;
@@ -83,7 +71,7 @@ pub struct Engine {
     spaces: Spaces,
     counts: KeyCounts,
     applied: AtomicU64,
-    cursors: scan::Cursors,
+    cursors: store::scan::Cursors,
     /// Keys deleted by expiry since start (INFO `expired_keys`).
     pub expired_keys: AtomicU64,
     /// Whether the active sweeper may delete expired keys (`DEBUG SET-ACTIVE-EXPIRE`); reads
@@ -95,12 +83,12 @@ pub struct Engine {
     /// The store's directory (none in memory mode).
     dir: Option<std::path::PathBuf>,
     /// Blocked clients, replicated (see `waiters`).
-    waiters: parking_lot::Mutex<waiters::Waiters>,
+    waiters: parking_lot::Mutex<store::waiters::Waiters>,
     /// Set by [`Engine::inject_apply_failure`]: the next command applied fails as if the
     /// store had (for tests of what a storage failure does).
     fail_next_apply: AtomicBool,
-    /// Where the live ends of sorted sets begin, for the writer's pops (see `zsets::PopHints`).
-    pop_hints: parking_lot::Mutex<zsets::PopHints>,
+    /// Where the live ends of sorted sets begin, for the writer's pops (see `zset::PopHints`).
+    pop_hints: parking_lot::Mutex<zset::PopHints>,
     /// Why applying stopped, once a storage failure stopped it.
     failure: parking_lot::Mutex<Option<String>>,
     /// Holds memory-mode storage alive; dropped (and deleted) with the engine.
@@ -123,7 +111,8 @@ impl Engine {
             .manual_journal_persist(true)
             .open()?;
         let spaces = Spaces::open(&db)?;
-        let waiters = parking_lot::Mutex::new(waiters::Waiters::load(spaces.get(Space::Meta))?);
+        let waiters =
+            parking_lot::Mutex::new(store::waiters::Waiters::load(spaces.get(Space::Meta))?);
         let engine = Engine {
             dir: scratch.is_none().then(|| dir.to_path_buf()),
             waiters,
@@ -131,10 +120,10 @@ impl Engine {
             spaces,
             fail_next_apply: AtomicBool::new(false),
             failure: parking_lot::Mutex::new(None),
-            pop_hints: parking_lot::Mutex::new(zsets::PopHints::default()),
+            pop_hints: parking_lot::Mutex::new(zset::PopHints::default()),
             counts: KeyCounts::default(),
             applied: AtomicU64::new(0),
-            cursors: scan::Cursors::default(),
+            cursors: store::scan::Cursors::default(),
             expired_keys: AtomicU64::new(0),
             active_expire: AtomicBool::new(true),
             expired_seen: parking_lot::Mutex::new(Vec::new()),
@@ -208,16 +197,16 @@ impl Engine {
         }
         txn.set_stamp(ctx.index, ctx.now_ms);
         let result = match cmd {
-            Command::Kv(c) => strings::apply(txn, c, ctx),
+            Command::Kv(c) => string::apply(txn, c, ctx),
             Command::Keys(c) => generic::apply(txn, c, ctx),
-            Command::List(c) => lists::apply(txn, c, ctx),
-            Command::Hash(c) => hashes::apply(txn, c, ctx),
-            Command::Set(c) => sets::apply(txn, c, ctx),
-            Command::ZSet(c) => zsets::apply(txn, c, ctx),
+            Command::List(c) => list::apply(txn, c, ctx),
+            Command::Hash(c) => hash::apply(txn, c, ctx),
+            Command::Set(c) => set::apply(txn, c, ctx),
+            Command::ZSet(c) => zset::apply(txn, c, ctx),
             Command::Exec(e) => return exec::apply(self, txn, e, ctx),
             Command::Node(c) => return maintenance::apply(self, txn, c, ctx),
-            Command::Log(c) => logs::apply(txn, c, ctx),
-            Command::Group(c) => groups::apply(txn, c, ctx),
+            Command::Log(c) => log::apply(txn, c, ctx),
+            Command::Group(c) => group::apply(txn, c, ctx),
         };
         settle(result)
     }
@@ -271,7 +260,7 @@ impl Engine {
         if let Query::Kv(kv::Query::Get { db, key }) = q {
             // The hottest read there is: one lookup, without even a reader's transaction
             // (setting one up and dropping it was a tenth of a pipelined GET).
-            return strings::get(self, *db, key, now_ms).unwrap_or_else(Response::Error);
+            return string::get(self, *db, key, now_ms).unwrap_or_else(Response::Error);
         }
         // Reads of key headers alone (strings, EXISTS, TYPE, TTL, WATCH's stamps) read each
         // record once: no point-in-time view needed. Anything that reads several records of one
@@ -293,15 +282,15 @@ impl Engine {
     /// Answers a read as `txn` sees the state (a query's view, or a transaction's own writes).
     pub fn query_in(&self, txn: &Txn<'_>, q: &Query, now_ms: i64) -> Response {
         let result = match q {
-            Query::Kv(q) => strings::query(txn, q, now_ms),
+            Query::Kv(q) => string::query(txn, q, now_ms),
             Query::Keys(q) => generic::query(txn, q, now_ms),
-            Query::List(q) => lists::query(txn, q, now_ms),
-            Query::Hash(q) => hashes::query(txn, q, now_ms),
-            Query::Set(q) => sets::query(txn, q, now_ms),
-            Query::ZSet(q) => zsets::query(txn, q, now_ms),
+            Query::List(q) => list::query(txn, q, now_ms),
+            Query::Hash(q) => hash::query(txn, q, now_ms),
+            Query::Set(q) => set::query(txn, q, now_ms),
+            Query::ZSet(q) => zset::query(txn, q, now_ms),
             // Logs and groups read the committed state (they are never inside a transaction).
-            Query::Log(q) => logs::query(self, q),
-            Query::Group(q) => groups::query(self, q),
+            Query::Log(q) => log::query(self, q),
+            Query::Group(q) => group::query(self, q),
         };
         result.unwrap_or_else(Response::Error)
     }

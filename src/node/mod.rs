@@ -119,7 +119,7 @@ impl Node {
         let root = scratch
             .as_ref()
             .map_or(config.storage.data_dir.clone(), |s| s.path().to_path_buf());
-        crate::engine::format::check(&root)?;
+        crate::engine::store::format::check(&root)?;
         let engine = Arc::new(Engine::open(&root.join("state"), false)?);
         let fsync = if memory {
             Fsync::Never
@@ -494,7 +494,7 @@ impl Node {
     /// A view of local state to run commands in without committing them (a script's calls, see
     /// `engine::speculation`); call [`Node::linearize`] first for one that holds every write
     /// acknowledged before.
-    pub fn speculate(&self) -> crate::engine::speculation::Speculation<'_> {
+    pub fn speculate(&self) -> crate::engine::store::speculation::Speculation<'_> {
         self.engine.speculate(now_ms())
     }
 

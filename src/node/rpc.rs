@@ -24,7 +24,7 @@ use super::raft_types::{NodeId, NodeInfo, SnapshotMeta, TypeConfig, Vote};
 use super::state_machine::SnapshotData;
 use super::Node;
 use crate::command::{Command, CommandError, Db, Response};
-use crate::engine::snapshot::Record;
+use crate::engine::store::snapshot::Record;
 
 /// Largest frame accepted from a peer: a batch of entries or a snapshot chunk.
 pub const MAX_FRAME: usize = 1 << 30;

@@ -20,7 +20,7 @@ use super::history::History;
 use super::notices::ChangeNotices;
 use super::pubsub::PubSub;
 use super::raft_types::{term_of, BatchReply, LogId, SnapshotMeta, StoredMembership, TypeConfig};
-use crate::engine::snapshot::{Export, Record};
+use crate::engine::store::snapshot::{Export, Record};
 use crate::engine::{keys, Engine, EntryContext};
 
 /// Commands applied in one fjall batch at most when catching up on a long log.

@@ -23,7 +23,7 @@ use redis_protocol::resp2::types::BytesFrame;
 use super::cmd::{self, Action, Ctx, Stepped};
 use super::parse::Args;
 use crate::command::{Command, Db, Exec, Response, Step};
-use crate::engine::speculation::Speculation;
+use crate::engine::store::speculation::Speculation;
 use crate::node::Node;
 
 /// Runs of one script before a stream of conflicting writes is reported instead of retried.

@@ -7,8 +7,10 @@
 
 use bytes::Bytes;
 
-use super::{ApplyContext, Engine, Txn};
 use crate::command::{Command, CommandError, Db, Query, Response};
+use crate::engine::ApplyContext;
+use crate::engine::Engine;
+use crate::engine::Txn;
 
 /// Log positions far above any real one: collections a speculation creates get versions that
 /// exist only in its overlay.
@@ -39,7 +41,7 @@ impl Speculation<'_> {
     /// Applies a command to the view; its reply is what applying it for real would answer as
     /// long as the keys it touched are unchanged.
     pub fn apply(&mut self, cmd: &Command) -> Response {
-        self.next_index += 1 << super::ENTRY_SHIFT;
+        self.next_index += 1 << crate::engine::ENTRY_SHIFT;
         let ctx = ApplyContext {
             index: self.next_index,
             now_ms: self.now_ms,

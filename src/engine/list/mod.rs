@@ -3,11 +3,12 @@
 
 use bytes::Bytes;
 
-use super::header::{Header, ListMeta, Value};
-use super::strings::clamp_range;
-use super::{ApplyContext, Txn};
 use crate::command::list::{Command, Query};
 use crate::command::{CommandError, Db, End, Response};
+use crate::engine::store::header::{Header, ListMeta, Value};
+use crate::engine::string::clamp_range;
+use crate::engine::ApplyContext;
+use crate::engine::Txn;
 
 /// A key's stored header (live or expired) and, if live, its list.
 type ListAt = (Option<Header>, Option<(Header, ListMeta)>);
@@ -67,7 +68,7 @@ fn pop_n(
         if read {
             let v = txn
                 .get_element(meta.version, index)?
-                .ok_or_else(super::corrupt)?;
+                .ok_or_else(crate::engine::corrupt)?;
             out.push(v);
         }
         txn.remove_element(meta.version, index);

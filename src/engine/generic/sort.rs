@@ -11,13 +11,15 @@ use std::cmp::Ordering;
 
 use bytes::Bytes;
 
-use super::header::{Header, ListMeta, Value};
-use super::space::Space;
-use super::strings::parse_float;
-use super::{keys, ApplyContext, Txn};
 use crate::command::keys::Sort;
 use crate::command::zset::{Range, Select};
 use crate::command::{CommandError, Db, KeyType, Response};
+use crate::engine::keys;
+use crate::engine::store::header::{Header, ListMeta, Value};
+use crate::engine::store::space::Space;
+use crate::engine::string::parse_float;
+use crate::engine::ApplyContext;
+use crate::engine::Txn;
 
 /// The sorted (and picked) elements of `key`: one per element, or one per element and GET
 /// pattern, `None` where a pattern names nothing.
@@ -127,15 +129,15 @@ fn window(len: usize, limit: Option<(i64, i64)>) -> (usize, usize) {
 /// Every element of a list (in order), set or sorted set (by score).
 fn elements(txn: &Txn<'_>, h: &Header) -> Result<Vec<Bytes>, CommandError> {
     match &h.value {
-        Value::List(l) => super::lists::all_elements(txn, l),
-        Value::Set(c) => super::sets::all_members(txn, c.version),
+        Value::List(l) => crate::engine::list::all_elements(txn, l),
+        Value::Set(c) => crate::engine::set::all_members(txn, c.version),
         Value::ZSet(c) => {
             let all = Select {
                 range: Range::Rank { start: 0, stop: -1 },
                 rev: false,
                 limit: None,
             };
-            let scored = super::zsets::select(txn, c, &all)?;
+            let scored = crate::engine::zset::select(txn, c, &all)?;
             Ok(scored.into_iter().map(|(member, _)| member).collect())
         }
         Value::String(_) | Value::Hash(_) => Err(CommandError::WrongType),

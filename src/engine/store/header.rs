@@ -9,8 +9,8 @@
 
 use bytes::Bytes;
 
-use super::space::Space;
 use crate::command::KeyType;
+use crate::engine::store::space::Space;
 
 const STRING: u8 = 1;
 const LIST: u8 = 2;
@@ -89,7 +89,7 @@ pub enum Value {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Header {
     pub expire_at: Option<i64>,
-    /// The log position of the key's last change, set by [`super::Txn::put`].
+    /// The log position of the key's last change, set by [`crate::engine::Txn::put`].
     pub stamp: u64,
     pub value: Value,
 }

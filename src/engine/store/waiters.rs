@@ -18,9 +18,13 @@ use bytes::Bytes;
 use fjall::Keyspace;
 use serde::{Deserialize, Serialize};
 
-use super::history::{Applied, Recorder};
-use super::{keys, ApplyContext, ApplyFailure, Engine, Txn};
 use crate::command::{node, Command, CommandError, Db, Response};
+use crate::engine::keys;
+use crate::engine::store::history::{Applied, Recorder};
+use crate::engine::ApplyContext;
+use crate::engine::ApplyFailure;
+use crate::engine::Engine;
+use crate::engine::Txn;
 
 /// Most blocked clients one entry serves, so that chains of BLMOVEs stay bounded.
 const MAX_SERVED_PER_ENTRY: usize = 100_000;
@@ -55,7 +59,7 @@ pub struct Waiters {
 }
 
 impl Waiters {
-    pub(super) fn load(meta: &Keyspace) -> anyhow::Result<Waiters> {
+    pub(crate) fn load(meta: &Keyspace) -> anyhow::Result<Waiters> {
         let mut w = Waiters::default();
         for kv in meta.prefix(keys::waiter_prefix()) {
             let (k, v) = kv.into_inner()?;
@@ -268,18 +272,18 @@ impl Engine {
 /// Whether `key` holds the type the blocked `attempt` pops from (a list for BLPOP and BLMOVE,
 /// a sorted set for BZPOPMIN).
 fn holds_awaited_type(txn: &Txn<'_>, key: &(Db, Bytes), attempt: &Command, now_ms: i64) -> bool {
-    use super::header::Value;
+    use crate::engine::store::header::Value;
     matches!(
         (attempt, txn.live(key.0, &key.1, now_ms)),
         (
             Command::List(_),
-            Ok(Some(super::header::Header {
+            Ok(Some(crate::engine::store::header::Header {
                 value: Value::List(_),
                 ..
             }))
         ) | (
             Command::ZSet(_),
-            Ok(Some(super::header::Header {
+            Ok(Some(crate::engine::store::header::Header {
                 value: Value::ZSet(_),
                 ..
             }))

@@ -8,11 +8,14 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 
-use super::header::Header;
-use super::overlay::{Overlay, ScanRange, Source};
-use super::space::Space;
-use super::{corrupt, keys, Engine, DATABASES};
 use crate::command::{CommandError, Db};
+use crate::engine::corrupt;
+use crate::engine::keys;
+use crate::engine::store::header::Header;
+use crate::engine::store::overlay::{Overlay, ScanRange, Source};
+use crate::engine::store::space::Space;
+use crate::engine::Engine;
+use crate::engine::DATABASES;
 
 /// Per-database (keys, keys with TTL) changes made by the transaction.
 pub type CountDeltas = [(i64, i64); DATABASES];
@@ -22,7 +25,7 @@ pub type CountDeltas = [(i64, i64); DATABASES];
 /// clients from choosing keys that collide.
 type HeaderCache = HashMap<Vec<u8>, (Option<Header>, bool), foldhash::fast::RandomState>;
 
-pub use super::overlay::Records;
+pub use crate::engine::store::overlay::Records;
 
 /// A key a speculation read, with its header as the view held it.
 type Touched = (Db, Bytes, Option<Header>);
@@ -33,7 +36,7 @@ type Touched = (Db, Bytes, Option<Header>);
 const MAX_RECORD_KEY: usize = u16::MAX as usize;
 
 pub struct Txn<'a> {
-    pub(super) engine: &'a Engine,
+    pub(crate) engine: &'a Engine,
     pending: Overlay,
     counts: CountDeltas,
     applied: Option<u64>,
@@ -84,7 +87,7 @@ fn with_live(raw: Option<Header>, now_ms: i64) -> (Option<Header>, Option<Header
 }
 
 impl<'a> Txn<'a> {
-    pub(super) fn new(engine: &'a Engine) -> Txn<'a> {
+    pub(crate) fn new(engine: &'a Engine) -> Txn<'a> {
         Txn {
             engine,
             pending: Overlay::default(),
@@ -106,8 +109,8 @@ impl<'a> Txn<'a> {
     }
 
     /// A writer's transaction over a point-in-time view, never committed (see
-    /// [`super::speculation`]).
-    pub(super) fn speculative(engine: &'a Engine) -> Txn<'a> {
+    /// [`crate::engine::store::speculation`]).
+    pub(crate) fn speculative(engine: &'a Engine) -> Txn<'a> {
         Txn {
             view: Some(engine.db.snapshot()),
             ..Txn::new(engine)
@@ -115,13 +118,13 @@ impl<'a> Txn<'a> {
     }
 
     /// Starts recording the keys whose headers this transaction reads.
-    pub(super) fn track_touched(&mut self) {
+    pub(crate) fn track_touched(&mut self) {
         self.touched = Some(RefCell::new(Vec::new()));
     }
 
     /// The keys recorded by [`Txn::track_touched`] with the change stamp each had in the view
     /// at `now_ms` (`None`: absent or expired), as `WATCH` would have read it.
-    pub(super) fn touched(&self, now_ms: i64) -> Vec<(Db, Bytes, Option<u64>)> {
+    pub(crate) fn touched(&self, now_ms: i64) -> Vec<(Db, Bytes, Option<u64>)> {
         let Some(t) = &self.touched else {
             return Vec::new();
         };
@@ -139,7 +142,7 @@ impl<'a> Txn<'a> {
 
     /// A query's transaction that reads the keyspaces directly: for reads of single records
     /// (GET, MGET), where a point-in-time view would cost more than the read.
-    pub(super) fn direct_reader(engine: &'a Engine) -> Txn<'a> {
+    pub(crate) fn direct_reader(engine: &'a Engine) -> Txn<'a> {
         Txn {
             reading: true,
             ..Txn::new(engine)
@@ -149,7 +152,7 @@ impl<'a> Txn<'a> {
     /// A transaction that only reads, from one point-in-time view: what queries run on, so
     /// that a model's reads are written once for queries and for transactions (`EXEC`), which
     /// read their own writes.
-    pub(super) fn read_only(engine: &'a Engine) -> Txn<'a> {
+    pub(crate) fn read_only(engine: &'a Engine) -> Txn<'a> {
         Txn {
             view: Some(engine.db.snapshot()),
             reading: true,
@@ -170,23 +173,23 @@ impl<'a> Txn<'a> {
         self.now_ms = now_ms;
     }
 
-    /// Starts (or stops) recording what the history of changes needs (see [`super::Applied`]):
+    /// Starts (or stops) recording what the history of changes needs (see [`crate::engine::Applied`]):
     /// changed keys, keys written over after their deadline, which steps of a transaction wrote.
     pub fn record_history(&mut self, on: bool) {
         self.track_changes(on);
         self.expired_over = on.then(Vec::new);
     }
 
-    pub(super) fn recording_history(&self) -> bool {
+    pub(crate) fn recording_history(&self) -> bool {
         self.expired_over.is_some()
     }
 
     /// Key writes so far (see [`Txn::writes`]).
-    pub(super) fn writes(&self) -> u64 {
+    pub(crate) fn writes(&self) -> u64 {
         self.writes
     }
 
-    pub(super) fn take_expired_over(&mut self) -> Vec<(Db, Bytes)> {
+    pub(crate) fn take_expired_over(&mut self) -> Vec<(Db, Bytes)> {
         self.expired_over
             .as_mut()
             .map(std::mem::take)
@@ -194,41 +197,41 @@ impl<'a> Txn<'a> {
     }
 
     /// How many keys written over after their deadline are recorded so far.
-    pub(super) fn expired_over_mark(&self) -> usize {
+    pub(crate) fn expired_over_mark(&self) -> usize {
         self.expired_over.as_ref().map_or(0, Vec::len)
     }
 
     /// Forgets the keys recorded after `mark`: a command that moves or drops keys wholesale
     /// (SWAPDB, FLUSHDB) is replayed as itself, expired keys included, as Redis replays it.
-    pub(super) fn forget_expired_over_since(&mut self, mark: usize) {
+    pub(crate) fn forget_expired_over_since(&mut self, mark: usize) {
         if let Some(e) = self.expired_over.as_mut() {
             e.truncate(mark);
         }
     }
 
     /// Marks the command applying as one with an effect that is no key write (PUBLISH).
-    pub(super) fn note_effect(&mut self) {
+    pub(crate) fn note_effect(&mut self) {
         self.writes += 1;
         self.effect = true;
     }
 
-    pub(super) fn take_effect(&mut self) -> bool {
+    pub(crate) fn take_effect(&mut self) -> bool {
         std::mem::take(&mut self.effect)
     }
 
-    pub(super) fn set_step_writes(&mut self, steps: Vec<bool>) {
+    pub(crate) fn set_step_writes(&mut self, steps: Vec<bool>) {
         self.step_writes = steps;
     }
 
-    pub(super) fn take_step_writes(&mut self) -> Vec<bool> {
+    pub(crate) fn take_step_writes(&mut self) -> Vec<bool> {
         std::mem::take(&mut self.step_writes)
     }
 
-    pub(super) fn note_log_change(&mut self) {
+    pub(crate) fn note_log_change(&mut self) {
         self.notices.logs = true;
     }
 
-    pub(super) fn note_group_change(&mut self) {
+    pub(crate) fn note_group_change(&mut self) {
         self.notices.groups = true;
     }
 
@@ -288,7 +291,7 @@ impl<'a> Txn<'a> {
         }
     }
 
-    pub(super) fn commit(mut self) -> Result<(Option<u64>, CountDeltas), CommandError> {
+    pub(crate) fn commit(mut self) -> Result<(Option<u64>, CountDeltas), CommandError> {
         self.write_back();
         if let Some(index) = self.applied {
             self.pending.put(
@@ -608,7 +611,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Adjusts the counts for keys dropped wholesale (FLUSHDB).
-    pub(super) fn count_removed(&mut self, db: Db, keys: i64, expires: i64) {
+    pub(crate) fn count_removed(&mut self, db: Db, keys: i64, expires: i64) {
         let d = &mut self.counts[db as usize % DATABASES];
         d.0 -= keys;
         d.1 -= expires;

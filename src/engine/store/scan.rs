@@ -10,11 +10,12 @@ use std::collections::{HashMap, VecDeque};
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::header::Header;
-use super::overlay::ScanRange;
-use super::space::Space;
-use super::{keys, Txn};
 use crate::command::{CommandError, Db, KeyType, Response};
+use crate::engine::keys;
+use crate::engine::store::header::Header;
+use crate::engine::store::overlay::ScanRange;
+use crate::engine::store::space::Space;
+use crate::engine::Txn;
 
 /// Positions remembered for open SCAN iterations.
 const MAX_CURSORS: usize = 100_000;
@@ -23,7 +24,7 @@ const SLOT_SHIFT: u32 = 40;
 const MAX_SCAN_WORK: u64 = 100_000;
 
 #[derive(Default)]
-pub(super) struct Cursors {
+pub(crate) struct Cursors {
     inner: Mutex<CursorTable>,
 }
 
@@ -37,7 +38,7 @@ struct CursorTable {
 impl Cursors {
     /// Remembers a position (a record key) and returns its cursor; `slot` is where a scan
     /// resumes if the position was forgotten (a hash slot for keys, 0 within a collection).
-    pub(super) fn save(&self, record: &[u8], slot: u16) -> u64 {
+    pub(crate) fn save(&self, record: &[u8], slot: u16) -> u64 {
         let mut t = self.inner.lock();
         t.next_id = (t.next_id + 1) & ((1 << SLOT_SHIFT) - 1);
         if t.next_id == 0 {
@@ -54,7 +55,7 @@ impl Cursors {
         cursor
     }
 
-    pub(super) fn resolve(&self, cursor: u64) -> Option<Vec<u8>> {
+    pub(crate) fn resolve(&self, cursor: u64) -> Option<Vec<u8>> {
         self.inner.lock().positions.get(&cursor).cloned()
     }
 }
@@ -63,7 +64,7 @@ impl Cursors {
 const CHUNK: usize = 1024;
 
 /// Walks the records of `space` under `prefix` from `start`, in chunks, until `visit` says stop.
-pub(super) fn walk(
+pub(crate) fn walk(
     txn: &Txn<'_>,
     space: Space,
     prefix: &[u8],
@@ -97,7 +98,7 @@ pub(super) fn walk(
 
 /// [`walk`] with a visitor that may fail (a corrupt record, a failed lookup): the first error
 /// ends the walk and is returned.
-pub(super) fn try_walk(
+pub(crate) fn try_walk(
     txn: &Txn<'_>,
     space: Space,
     prefix: &[u8],
@@ -109,7 +110,7 @@ pub(super) fn try_walk(
 
 /// [`try_walk`] for a visitor with its own error type, one a store error converts into (a data
 /// set walk that writes a file fails on I/O too).
-pub(super) fn try_walk_with<E: From<CommandError>>(
+pub(crate) fn try_walk_with<E: From<CommandError>>(
     txn: &Txn<'_>,
     space: Space,
     prefix: &[u8],
@@ -128,7 +129,7 @@ pub(super) fn try_walk_with<E: From<CommandError>>(
 }
 
 /// `KEYS pattern`.
-pub(super) fn keys(
+pub(crate) fn keys(
     txn: &Txn<'_>,
     db: Db,
     pattern: &[u8],
@@ -148,7 +149,7 @@ pub(super) fn keys(
 }
 
 /// One `SCAN` step.
-pub(super) fn scan(txn: &Txn<'_>, q: &ScanArgs<'_>, now: i64) -> Result<Response, CommandError> {
+pub(crate) fn scan(txn: &Txn<'_>, q: &ScanArgs<'_>, now: i64) -> Result<Response, CommandError> {
     let engine = txn.engine;
     let ScanArgs {
         db,
@@ -205,7 +206,7 @@ pub(super) fn scan(txn: &Txn<'_>, q: &ScanArgs<'_>, now: i64) -> Result<Response
 }
 
 /// Where one `HSCAN`, `SSCAN` or `ZSCAN` step walks: the records of one collection version.
-pub(super) struct CollScan<'a> {
+pub(crate) struct CollScan<'a> {
     pub space: Space,
     /// Every record the scan returns, and no other, starts with this.
     pub prefix: &'a [u8],
@@ -226,7 +227,7 @@ pub(super) struct CollScan<'a> {
 ///
 /// A `count` of 0 is how the front-ends mark malformed options: Redis reports them only once
 /// the key is found (a missing key answers `scan_page(0, [])` without coming here).
-pub(super) fn coll_scan(
+pub(crate) fn coll_scan(
     txn: &Txn<'_>,
     at: &CollScan<'_>,
     cursor: u64,
@@ -258,7 +259,7 @@ pub(super) fn coll_scan(
             more = true;
             return Ok(false);
         }
-        let n = (at.name)(k).ok_or_else(super::corrupt)?;
+        let n = (at.name)(k).ok_or_else(crate::engine::corrupt)?;
         examined += 1;
         if pattern.is_none_or(|p| glob_match(p, n)) {
             items(n, v, &mut out)?;
@@ -282,7 +283,7 @@ fn step_done(examined: u64, want: u64, found: bool) -> bool {
 }
 
 /// `[cursor, [items]]`: a flat array in both protocols.
-pub(super) fn scan_page(next: u64, items: Vec<Response>) -> Response {
+pub(crate) fn scan_page(next: u64, items: Vec<Response>) -> Response {
     Response::Array(vec![
         Response::bulk(next.to_string()),
         Response::Array(items),
@@ -290,7 +291,7 @@ pub(super) fn scan_page(next: u64, items: Vec<Response>) -> Response {
 }
 
 /// The arguments of one `SCAN` step.
-pub(super) struct ScanArgs<'a> {
+pub(crate) struct ScanArgs<'a> {
     pub db: Db,
     pub cursor: u64,
     pub pattern: Option<&'a [u8]>,

@@ -10,9 +10,11 @@ use std::path::PathBuf;
 
 use fjall::{Keyspace, PersistMode, Readable};
 
-use super::space::{Space, SPACES};
-use super::{keys, waiters::Waiters, Engine};
 use crate::command::CommandError;
+use crate::engine::keys;
+use crate::engine::store::space::{Space, SPACES};
+use crate::engine::store::waiters::Waiters;
+use crate::engine::Engine;
 
 /// One record: keyspace (its [`Space`] tag), key, value.
 pub type Record = (u8, Vec<u8>, Vec<u8>);
@@ -80,7 +82,7 @@ impl Engine {
     }
 
     /// Whether an install was interrupted: the state is then partial and must not be served.
-    pub(super) fn check_install_marker(dir: &std::path::Path) -> anyhow::Result<()> {
+    pub(crate) fn check_install_marker(dir: &std::path::Path) -> anyhow::Result<()> {
         if dir.join(INSTALLING).exists() {
             anyhow::bail!(
                 "{} holds a partly installed snapshot (the node stopped while installing one); \
@@ -137,7 +139,7 @@ impl Engine {
         Ok(())
     }
 
-    pub(super) fn read_applied_index(&self) -> Result<u64, CommandError> {
+    pub(crate) fn read_applied_index(&self) -> Result<u64, CommandError> {
         Ok(match self.meta().get(keys::APPLIED)? {
             Some(v) => u64::from_be_bytes(
                 v.as_ref()

@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 
-use super::Txn;
 use crate::command::{Command, Db, Response};
+use crate::engine::Txn;
 
 /// One applied command that changed something.
 #[derive(Clone, Debug)]
@@ -24,23 +24,23 @@ pub struct Applied {
 }
 
 /// Where one entry's applied commands are recorded, if anyone follows the history.
-pub(super) struct Recorder<'h> {
+pub(crate) struct Recorder<'h> {
     out: Option<&'h mut Vec<Applied>>,
     entry: u64,
     now_ms: i64,
 }
 
 impl<'h> Recorder<'h> {
-    pub(super) fn new(out: Option<&'h mut Vec<Applied>>, entry: u64, now_ms: i64) -> Self {
+    pub(crate) fn new(out: Option<&'h mut Vec<Applied>>, entry: u64, now_ms: i64) -> Self {
         Recorder { out, entry, now_ms }
     }
 
-    pub(super) fn on(&self) -> bool {
+    pub(crate) fn on(&self) -> bool {
         self.out.is_some()
     }
 
     /// Records `command` if it wrote anything (`changed`: the keys it wrote).
-    pub(super) fn record(
+    pub(crate) fn record(
         &mut self,
         txn: &mut Txn<'_>,
         command: &Command,

@@ -13,8 +13,8 @@ use std::ops::Bound;
 
 use fjall::{Database, OwnedWriteBatch, Readable};
 
-use super::space::{self, Space, Spaces};
 use crate::command::CommandError;
+use crate::engine::store::space::{self, Space, Spaces};
 
 /// Where reads of committed data go: straight to the keyspaces (the writer, which is the only
 /// writer, needs no isolation) or to a point-in-time view (a query that reads several records).
@@ -172,7 +172,7 @@ impl Overlay {
 
     /// Commits everything as one atomic fjall batch, left in the journal's buffer: the Raft log
     /// is the write-ahead log, so a batch the process dies with is applied again from the log on
-    /// restart. [`super::Engine::sync`] writes it out and fsyncs it before the log may be purged.
+    /// restart. [`crate::engine::Engine::sync`] writes it out and fsyncs it before the log may be purged.
     pub fn commit(self, db: &Database, spaces: &Spaces) -> Result<(), CommandError> {
         if self.entries.iter().all(BTreeMap::is_empty) {
             return Ok(());

@@ -3,11 +3,14 @@
 //! Elements are read in chunks (see `scan::walk`), so a huge collection never sits in memory
 //! whole.
 
-use super::header::{Header, Value};
-use super::scan::try_walk_with;
-use super::space::Space;
-use super::{corrupt, keys, Engine, Txn};
 use crate::command::{CommandError, Db};
+use crate::engine::corrupt;
+use crate::engine::keys;
+use crate::engine::store::header::{Header, Value};
+use crate::engine::store::scan::try_walk_with;
+use crate::engine::store::space::Space;
+use crate::engine::Engine;
+use crate::engine::Txn;
 
 /// List elements read per step.
 const CHUNK: usize = 1024;

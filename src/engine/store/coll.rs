@@ -1,9 +1,10 @@
 //! What hashes, sets and sorted sets share: a header with a version and a length, elements in
 //! the model's keyspace under the version, and the key removed when the last element goes.
 
-use super::header::{CollMeta, Header, Value};
-use super::{ApplyContext, Txn};
 use crate::command::{CommandError, Db, KeyType};
+use crate::engine::store::header::{CollMeta, Header, Value};
+use crate::engine::ApplyContext;
+use crate::engine::Txn;
 
 /// Most members a random pick with a negative count (HRANDFIELD, SRANDMEMBER, ZRANDMEMBER)
 /// replies with: they may repeat, so the collection's size does not bound the reply, which is
