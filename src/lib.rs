@@ -12,6 +12,7 @@ pub mod engine;
 pub mod kafka;
 pub mod node;
 pub mod resp;
+pub mod shared;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -117,17 +117,12 @@ fn reply(status: StatusCode, content_type: &'static str, body: String) -> Respon
 
 /// Gauges read from the node at scrape time.
 fn refresh_gauges(node: &Node) {
-    let engine = node.engine();
     metrics::gauge!("trident_blocked_clients").set(node.blocking.blocked_clients() as f64);
-    metrics::gauge!("trident_disk_bytes").set(engine.disk_space() as f64);
-    metrics::gauge!("trident_applied_index").set(engine.applied_index() as f64);
-    metrics::gauge!("trident_expired_keys_total").set(
-        engine
-            .expired_keys
-            .load(std::sync::atomic::Ordering::Relaxed) as f64,
-    );
-    for db in 0..crate::engine::DATABASES as u8 {
-        let (keys, expires) = engine.key_counts(db);
+    metrics::gauge!("trident_disk_bytes").set(node.disk_space() as f64);
+    metrics::gauge!("trident_applied_index").set(node.applied_index() as f64);
+    metrics::gauge!("trident_expired_keys_total").set(node.expired_keys() as f64);
+    for db in 0..crate::shared::limits::DATABASES as u8 {
+        let (keys, expires) = node.key_counts(db);
         if keys > 0 {
             let label = db.to_string();
             metrics::gauge!("trident_keys", "db" => label.clone()).set(keys as f64);

@@ -9,9 +9,6 @@ use crate::engine::ApplyFailure;
 use crate::engine::Engine;
 use crate::engine::Txn;
 
-/// Most steps one transaction may hold: each takes a log position, and an entry has 2^24.
-pub const MAX_STEPS: usize = 1 << 20;
-
 pub(super) fn apply(
     engine: &Engine,
     txn: &mut Txn<'_>,

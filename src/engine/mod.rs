@@ -4,9 +4,7 @@
 //! effects of the commands before it in the same batch, and the whole batch, with the index of the
 //! last applied command, lands atomically.
 
-pub mod batch;
 mod exec;
-pub mod float;
 mod generic;
 mod group;
 mod hash;
@@ -26,18 +24,14 @@ use bytes::Bytes;
 use fjall::{Database, PersistMode};
 
 use crate::command::{keys as key_ops, kv, Command, CommandError, Db, Query, Response};
-pub use exec::MAX_STEPS;
 pub use store::format::FORMAT_VERSION;
 pub use store::header::{CollMeta, Header, ListMeta, Value};
 pub use store::history::Applied;
-pub use store::scan::glob_match;
 use store::space::{Space, Spaces};
 pub use store::txn::{Notices, Txn};
 pub use store::waiters::{EntryContext, Served, ENTRY_SHIFT};
-pub use string::{clamp_range, format_float, parse_float, parse_i64};
 
-/// Number of logical databases (`SELECT 0..15`).
-pub const DATABASES: usize = 16;
+pub use crate::shared::limits::DATABASES;
 
 /// What apply needs besides the command: set by the write path, identical on every replica.
 #[derive(Clone, Copy, Debug)]

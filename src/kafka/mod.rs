@@ -323,7 +323,7 @@ pub fn parse_request(raw: Bytes) -> anyhow::Result<()> {
         for t in &p.topic_data {
             for part in &t.partition_data {
                 if let Some(records) = &part.records {
-                    let _ = crate::engine::batch::split(records);
+                    let _ = crate::shared::record_batch::split(records);
                 }
             }
         }

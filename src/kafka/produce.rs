@@ -12,7 +12,7 @@ use super::topics::{self, topic_name};
 use super::{decode_body, encode_response, error, Ctx, Frame, Pending};
 use crate::command::log::{self, NewTopic};
 use crate::command::{Command, Response};
-use crate::engine::batch::{self, Invalid};
+use crate::shared::record_batch::{self as batch, Invalid};
 
 /// Where one partition's answer comes from: a refusal found here, or the nth command queued.
 enum Outcome {

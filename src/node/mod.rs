@@ -14,6 +14,7 @@ mod raft_types;
 mod reads;
 mod rpc;
 mod state_machine;
+pub mod views;
 mod writer;
 
 use openraft::async_runtime::WatchReceiver;
@@ -34,6 +35,7 @@ use log_store::{Durability, LogStore};
 use network::Peer;
 use raft_types::Raft;
 pub use raft_types::{NodeId, NodeInfo, KAFKA, RESP};
+pub use views::{Applied, Speculation};
 
 /// Requests queued for the writer before senders wait: bounds memory under overload.
 const WRITE_QUEUE: usize = 8192;
@@ -491,13 +493,6 @@ impl Node {
         r
     }
 
-    /// A view of local state to run commands in without committing them (a script's calls, see
-    /// `engine::speculation`); call [`Node::linearize`] first for one that holds every write
-    /// acknowledged before.
-    pub fn speculate(&self) -> crate::engine::store::speculation::Speculation<'_> {
-        self.engine.speculate(now_ms())
-    }
-
     /// Waits until local state holds everything acknowledged before the call.
     pub async fn linearize(&self) -> Result<(), CommandError> {
         if self.sole_voter.load(Ordering::Acquire) && self.is_leader() {
@@ -540,6 +535,7 @@ impl Node {
         self.history.follow().await
     }
 
+    /// The engine itself, for the node's own parts and for tests; front-ends use [`views`].
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

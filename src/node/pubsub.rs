@@ -14,7 +14,7 @@ use bytes::Bytes;
 use parking_lot::RwLock;
 use tokio::sync::mpsc;
 
-use crate::engine::glob_match;
+use crate::shared::glob::glob_match;
 
 /// Bytes of messages a subscriber may have waiting before it is cut off, as Redis's
 /// `client-output-buffer-limit pubsub 32mb` does.

@@ -19,7 +19,7 @@ use super::frame::{self, Limits, Next};
 use super::parse::Args;
 use super::session::{Multi, Queued, Server, Session};
 use crate::command::{keys, Command, Exec, Query, Response};
-use crate::engine::MAX_STEPS;
+use crate::shared::limits::MAX_STEPS;
 
 /// Requests run per burst before replies are flushed, so one client's huge pipeline cannot
 /// hold its replies back unboundedly.

@@ -10,7 +10,7 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::command::Response;
-use crate::engine::float::format_double;
+use crate::shared::float::format_double;
 
 /// Appends one reply in the client's protocol version.
 pub fn encode(out: &mut BytesMut, resp: Response, proto: u8) {

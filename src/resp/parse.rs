@@ -3,8 +3,8 @@
 use bytes::Bytes;
 
 use crate::command::CommandError;
-use crate::engine::keys::MAX_KEY_LEN;
-use crate::engine::{parse_float, parse_i64};
+use crate::shared::limits::MAX_KEY_LEN;
+use crate::shared::number::{parse_float, parse_i64};
 
 pub struct Args {
     args: Vec<Bytes>,

@@ -23,8 +23,8 @@ use redis_protocol::resp2::types::BytesFrame;
 use super::cmd::{self, Action, Ctx, Stepped};
 use super::parse::Args;
 use crate::command::{Command, Db, Exec, Response, Step};
-use crate::engine::store::speculation::Speculation;
 use crate::node::Node;
+use crate::node::Speculation;
 
 /// Runs of one script before a stream of conflicting writes is reported instead of retried.
 const MAX_ATTEMPTS: usize = 64;

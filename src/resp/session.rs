@@ -52,7 +52,7 @@ impl Server {
                 "client-query-buffer-limit",
                 c.resp.client_query_buffer_limit.to_string(),
             ),
-            ("databases", crate::engine::DATABASES.to_string()),
+            ("databases", crate::shared::limits::DATABASES.to_string()),
             ("appendonly", "yes".into()),
             ("appendfsync", fsync),
             ("save", String::new()),

@@ -8,12 +8,13 @@ use crate::command::keys::{Command, Query};
 use crate::command::{CommandError, Db, ExpireCond, Response, TtlKind};
 use crate::engine::corrupt;
 use crate::engine::keys;
-use crate::engine::store::header::{CollMeta, Header, ListMeta, Value};
+use crate::engine::store::coll::copy_elements;
+use crate::engine::store::header::{Header, ListMeta, Value};
 use crate::engine::store::overlay::ScanRange;
 use crate::engine::store::space::Space;
 use crate::engine::ApplyContext;
 use crate::engine::Txn;
-use crate::engine::DATABASES;
+use crate::shared::limits::DATABASES;
 
 /// Keys a FLUSHDB removes per pass over the key records.
 const FLUSH_CHUNK: usize = 10_000;
@@ -260,25 +261,6 @@ fn db_headers(txn: &mut Txn<'_>, db: Db) -> Result<Vec<(Bytes, Header)>, Command
         ));
     }
     Ok(out)
-}
-
-/// Copies every element of a hash, set or sorted set to a new version (COPY). Element keys
-/// start with the version, so a copy is the same records under another prefix.
-pub(super) fn copy_elements(
-    txn: &mut Txn<'_>,
-    space: Space,
-    from: &CollMeta,
-    version: u64,
-) -> Result<CollMeta, CommandError> {
-    let prefix = keys::version_prefix(from.version);
-    let records = txn.scan(space, &ScanRange::prefix(&prefix, usize::MAX))?;
-    for (k, v) in records {
-        let rest = k.get(prefix.len()..).ok_or_else(corrupt)?;
-        let mut key = keys::version_prefix(version).to_vec();
-        key.extend_from_slice(rest);
-        txn.put_record(space, key, v);
-    }
-    Ok(CollMeta::new(version, from.len))
 }
 
 /// Removes every key of a database; collection elements go to the collector.

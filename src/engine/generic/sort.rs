@@ -17,9 +17,9 @@ use crate::command::{CommandError, Db, KeyType, Response};
 use crate::engine::keys;
 use crate::engine::store::header::{Header, ListMeta, Value};
 use crate::engine::store::space::Space;
-use crate::engine::string::parse_float;
 use crate::engine::ApplyContext;
 use crate::engine::Txn;
+use crate::shared::number::parse_float;
 
 /// The sorted (and picked) elements of `key`: one per element, or one per element and GET
 /// pattern, `None` where a pattern names nothing.

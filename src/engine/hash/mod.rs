@@ -8,15 +8,15 @@ use rand::Rng;
 use crate::command::hash::{Command, Part, Query};
 use crate::command::{CommandError, Db, KeyType, Response};
 use crate::engine::corrupt;
-use crate::engine::float::{self, FloatError};
 use crate::engine::keys;
 use crate::engine::store::coll::{coll_at, live_coll, or_new, repeats, store};
 use crate::engine::store::header::CollMeta;
 use crate::engine::store::scan::{coll_scan, scan_page, try_walk, CollScan};
 use crate::engine::store::space::Space;
-use crate::engine::string::parse_i64;
 use crate::engine::ApplyContext;
 use crate::engine::Txn;
+use crate::shared::float::{self, FloatError};
+use crate::shared::number::parse_i64;
 
 /// A hash this small is scanned in one `HSCAN` page whatever the COUNT, as Redis does for its
 /// compact (listpack) hashes.

@@ -6,9 +6,9 @@ use bytes::Bytes;
 use crate::command::list::{Command, Query};
 use crate::command::{CommandError, Db, End, Response};
 use crate::engine::store::header::{Header, ListMeta, Value};
-use crate::engine::string::clamp_range;
 use crate::engine::ApplyContext;
 use crate::engine::Txn;
+use crate::shared::number::clamp_range;
 
 /// A key's stored header (live or expired) and, if live, its list.
 type ListAt = (Option<Header>, Option<(Header, ListMeta)>);

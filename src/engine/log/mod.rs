@@ -12,13 +12,13 @@ use crate::command::log::{
     TopicInfo, MAX_PARTITIONS,
 };
 use crate::command::{CommandError, Response};
-use crate::engine::batch::{self, Batch};
 use crate::engine::corrupt;
 use crate::engine::keys::log as keys;
 use crate::engine::store::space::Space;
 use crate::engine::store::txn::Txn;
 use crate::engine::ApplyContext;
 use crate::engine::Engine;
+use crate::shared::record_batch::{self as batch, Batch};
 
 /// Batches an idempotent producer's retry is matched against, per producer and partition (as
 /// Kafka: a producer has at most five requests in flight).

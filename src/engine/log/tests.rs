@@ -1,6 +1,6 @@
 use super::*;
-use crate::engine::batch::tests::build;
 use crate::engine::testing::TestStore;
+use crate::shared::record_batch::tests::build;
 
 fn create(s: &mut TestStore, name: &str, partitions: i32) {
     let r = s.apply(Command::CreateTopic {

@@ -580,7 +580,7 @@ fn compact_if_sparse(
     if !sparse || meta.len == 0 {
         return Ok(meta);
     }
-    let fresh = crate::engine::generic::copy_elements(txn, Space::Sets, &meta, ctx.index)?;
+    let fresh = crate::engine::store::coll::copy_elements(txn, Space::Sets, &meta, ctx.index)?;
     txn.discard_version((Space::Sets, meta.version));
     Ok(fresh)
 }

@@ -2,7 +2,11 @@
 //! the model's keyspace under the version, and the key removed when the last element goes.
 
 use crate::command::{CommandError, Db, KeyType};
+use crate::engine::corrupt;
+use crate::engine::keys;
 use crate::engine::store::header::{CollMeta, Header, Value};
+use crate::engine::store::overlay::ScanRange;
+use crate::engine::store::space::Space;
 use crate::engine::ApplyContext;
 use crate::engine::Txn;
 
@@ -99,4 +103,23 @@ pub fn store(
         _ => Value::ZSet(meta),
     };
     txn.put(db, key, raw, Header::new(value, expire_at));
+}
+
+/// Copies every element of a hash, set or sorted set to a new version (COPY). Element keys
+/// start with the version, so a copy is the same records under another prefix.
+pub(crate) fn copy_elements(
+    txn: &mut Txn<'_>,
+    space: Space,
+    from: &CollMeta,
+    version: u64,
+) -> Result<CollMeta, CommandError> {
+    let prefix = keys::version_prefix(from.version);
+    let records = txn.scan(space, &ScanRange::prefix(&prefix, usize::MAX))?;
+    for (k, v) in records {
+        let rest = k.get(prefix.len()..).ok_or_else(corrupt)?;
+        let mut key = keys::version_prefix(version).to_vec();
+        key.extend_from_slice(rest);
+        txn.put_record(space, key, v);
+    }
+    Ok(CollMeta::new(version, from.len))
 }

@@ -15,7 +15,7 @@ use crate::engine::store::header::Header;
 use crate::engine::store::overlay::{Overlay, ScanRange, Source};
 use crate::engine::store::space::Space;
 use crate::engine::Engine;
-use crate::engine::DATABASES;
+use crate::shared::limits::DATABASES;
 
 /// Per-database (keys, keys with TTL) changes made by the transaction.
 pub type CountDeltas = [(i64, i64); DATABASES];

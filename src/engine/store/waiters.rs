@@ -76,6 +76,10 @@ impl Waiters {
         self.by_seq.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.by_seq.is_empty()
+    }
+
     fn insert(&mut self, seq: u64, rec: Record) {
         for key in &rec.keys {
             self.by_key.entry(key.clone()).or_default().push_back(seq);
@@ -146,7 +150,7 @@ impl Engine {
                 };
                 // Changed keys are tracked only when someone waits or follows: most entries
                 // serve nobody.
-                txn.track_changes(waiters.len() > 0 || recorder.on());
+                txn.track_changes(!waiters.is_empty() || recorder.on());
                 let r = match cmd {
                     Command::Node(node::Command::Block {
                         owner,
@@ -188,7 +192,7 @@ impl Engine {
                 };
                 let changed = txn.take_changed();
                 recorder.record(txn, cmd, &r, &changed);
-                if !changed.is_empty() && waiters.len() > 0 {
+                if !changed.is_empty() && !waiters.is_empty() {
                     seq = self.serve(
                         txn,
                         &mut waiters,

@@ -7,6 +7,7 @@ use crate::command::{CommandError, Db, Expiry, Response, SetCond};
 use crate::engine::store::header::{Header, Value};
 use crate::engine::ApplyContext;
 use crate::engine::Txn;
+use crate::shared::number::parse_i64;
 
 /// Largest string SETRANGE and APPEND may build (Redis's default proto-max-bulk-len).
 pub const MAX_STRING: u64 = 512 * 1024 * 1024;
@@ -161,9 +162,9 @@ pub(super) fn apply(
             // The type first, then the increment, as Redis checks them.
             let (current, expire_at) = current_number(&live)?;
             // In x87 long double, as Redis computes it (see `float`).
-            let text = crate::engine::float::incr_by_float(current.as_deref(), delta).map_err(
+            let text = crate::shared::float::incr_by_float(current.as_deref(), delta).map_err(
                 |e| match e {
-                    crate::engine::float::FloatError::NanOrInfinity => CommandError::NanOrInfinity,
+                    crate::shared::float::FloatError::NanOrInfinity => CommandError::NanOrInfinity,
                     _ => CommandError::NotFloat,
                 },
             )?;
@@ -470,68 +471,6 @@ fn current_number(live: &Option<Header>) -> Result<Number, CommandError> {
     }
 }
 
-/// Parses an integer the way Redis does: no spaces, no leading `+`, no leading zeros.
-pub fn parse_i64(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 20 || b[0] == b'+' {
-        return None;
-    }
-    let digits = if b[0] == b'-' { &b[1..] } else { b };
-    if digits.is_empty()
-        || (digits.len() > 1 && digits[0] == b'0')
-        || (b[0] == b'-' && digits == b"0")
-    {
-        return None;
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
-/// Parses a float the way Redis does: finite decimal or exponent forms, `inf`, no spaces.
-pub fn parse_float(b: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(b).ok()?;
-    if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
-        return None;
-    }
-    let lower = s.to_ascii_lowercase();
-    let v: f64 = match lower.as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ if lower.contains("nan") || lower.contains("inf") => return None,
-        _ => s.parse().ok()?,
-    };
-    Some(v)
-}
-
-/// Formats a float as INCRBYFLOAT does: shortest exact form, no exponent, no trailing zeros.
-pub fn format_float(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e17 {
-        return format!("{}", v as i64);
-    }
-    let s = format!("{v}");
-    if s.contains('e') {
-        format!("{v:.17}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    } else {
-        s
-    }
-}
-
-/// Clamps Redis-style inclusive `start..=end` (negative from the end) to `0..len`.
-pub fn clamp_range(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
-    let start = if start < 0 {
-        len.saturating_add(start).max(0)
-    } else {
-        start
-    };
-    let end = if end < 0 {
-        len.saturating_add(end)
-    } else {
-        end.min(len - 1)
-    };
-    (start <= end && start < len && end >= 0).then_some((start, end))
-}
-
 /// GETRANGE's bounds exactly as Redis computes them: unlike a list range, an end that is still
 /// negative after counting from the end reads as the first byte.
 pub fn getrange_bounds(start: i64, end: i64, len: i64) -> Option<(i64, i64)> {
@@ -574,8 +513,8 @@ pub(super) fn get(
     key: &[u8],
     now: i64,
 ) -> Result<Response, CommandError> {
-    if key.len() > crate::engine::keys::MAX_KEY_LEN {
-        return Err(CommandError::KeyTooLong(crate::engine::keys::MAX_KEY_LEN));
+    if key.len() > crate::shared::limits::MAX_KEY_LEN {
+        return Err(CommandError::KeyTooLong(crate::shared::limits::MAX_KEY_LEN));
     }
     let Some(raw) = engine
         .meta()

@@ -1,34 +1,5 @@
 use super::*;
-
-#[test]
-fn integers_parse_like_redis() {
-    assert_eq!(parse_i64(b"10"), Some(10));
-    assert_eq!(parse_i64(b"-7"), Some(-7));
-    assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
-    for bad in [
-        &b""[..],
-        b"+1",
-        b" 1",
-        b"1 ",
-        b"01",
-        b"-0",
-        b"1.0",
-        b"9223372036854775808",
-        b"abc",
-    ] {
-        assert_eq!(parse_i64(bad), None, "{:?}", bad);
-    }
-}
-
-#[test]
-fn floats_format_like_redis() {
-    assert_eq!(format_float(10.5), "10.5");
-    assert_eq!(format_float(3.0), "3");
-    assert_eq!(format_float(5.0e3), "5000");
-    assert_eq!(parse_float(b"1e3"), Some(1000.0));
-    assert_eq!(parse_float(b"nan"), None);
-    assert_eq!(parse_float(b" 1"), None);
-}
+use crate::shared::number::clamp_range;
 
 #[test]
 fn getrange_bounds_match_redis() {

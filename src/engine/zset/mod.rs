@@ -23,9 +23,9 @@ use crate::engine::store::header::{CollMeta, Header, Value};
 use crate::engine::store::overlay::ScanRange;
 use crate::engine::store::scan::{coll_scan, scan_page, try_walk, CollScan};
 use crate::engine::store::space::Space;
-use crate::engine::string::clamp_range;
 use crate::engine::ApplyContext;
 use crate::engine::Txn;
+use crate::shared::number::clamp_range;
 
 /// Index entries read per step of a walk.
 const CHUNK: usize = 1024;
@@ -1061,7 +1061,7 @@ fn scan(
     coll_scan(txn, &at, cursor, pattern, count, |m, v, out| {
         let score = decode_score(v)?;
         out.push(Response::Bulk(Bytes::copy_from_slice(m)));
-        out.push(Response::bulk(crate::engine::float::format_double(score)));
+        out.push(Response::bulk(crate::shared::float::format_double(score)));
         Ok(())
     })
 }

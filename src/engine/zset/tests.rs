@@ -1149,7 +1149,7 @@ fn scores_print_as_redis_prints_them() {
         (0.0, "0"),
         (1.7976931348623157e308, "1.7976931348623157e+308"),
     ] {
-        assert_eq!(crate::engine::float::format_double(v), s, "{v}");
+        assert_eq!(crate::shared::float::format_double(v), s, "{v}");
     }
 }
 

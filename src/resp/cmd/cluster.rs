@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use super::{Action, Ctx, Spec};
 use crate::command::{CommandError, Response};
-use crate::engine::keys;
 use crate::node::{ClusterStatus, MemberStatus, Node};
 use crate::resp::parse::Args;
+use crate::shared::slots;
 
 /// A node's Redis Cluster name: its id as 40 hex digits.
 pub fn node_name(id: u64) -> String {
@@ -56,7 +56,7 @@ fn cluster(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
         b"keyslot" => {
             let key = a.next_bytes()?;
             a.finish()?;
-            Ok(Action::Reply(Response::Int(i64::from(keys::slot(&key)))))
+            Ok(Action::Reply(Response::Int(i64::from(slots::slot(&key)))))
         }
         b"forget" => {
             let arg = a.next_bytes()?;

@@ -76,7 +76,7 @@ fn hello(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
     let mut proto = None;
     if !a.is_empty() {
         let raw = a.next_bytes()?;
-        match crate::engine::parse_i64(&raw) {
+        match crate::shared::number::parse_i64(&raw) {
             Some(v @ 2..=3) => proto = Some(v as u8),
             Some(_) => {
                 return Ok(Action::Reply(Response::error(

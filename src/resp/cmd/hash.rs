@@ -5,10 +5,10 @@ use bytes::Bytes;
 use super::{wrong_arity, Action, Ctx, Spec, R, RF, WF, WFAST};
 use crate::command::hash::{Command, Part, Query};
 use crate::command::{CommandError, Response};
-use crate::engine::float::{check_increment, FloatError};
-use crate::engine::keys::MAX_KEY_LEN;
-use crate::engine::parse_i64;
 use crate::resp::parse::Args;
+use crate::shared::float::{check_increment, FloatError};
+use crate::shared::limits::MAX_KEY_LEN;
+use crate::shared::number::parse_i64;
 
 /// The `field value [field value ...]` tail of HSET and HMSET; an odd count is an arity error.
 fn key_and_pairs(a: &mut Args, name: &str) -> Result<(Bytes, Vec<(Bytes, Bytes)>), CommandError> {

@@ -3,9 +3,9 @@
 use super::{Action, Ctx, Spec, R, RF, W, WF, WR};
 use crate::command::keys::{Command, Query, Sort};
 use crate::command::{CommandError, ExpireCond, KeyType, Response, TtlKind};
-use crate::engine::DATABASES;
 use crate::node::now_ms;
 use crate::resp::parse::Args;
+use crate::shared::limits::DATABASES;
 
 /// `DEL key [key ...]` and `UNLINK key [key ...]` (both O(1) per key here).
 fn del(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
@@ -137,7 +137,7 @@ fn renamenx(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 
 /// Parses a database index as SELECT, COPY and MOVE take it.
 pub fn db_index(raw: &[u8]) -> Result<u8, CommandError> {
-    let n = crate::engine::parse_i64(raw).ok_or(CommandError::NotInteger)?;
+    let n = crate::shared::number::parse_i64(raw).ok_or(CommandError::NotInteger)?;
     if !(0..DATABASES as i64).contains(&n) {
         return Err(CommandError::Other("ERR DB index is out of range".into()));
     }
@@ -223,11 +223,11 @@ fn move_(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
 /// `SWAPDB index1 index2`
 fn swapdb(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
     let index = |raw: &[u8]| {
-        crate::engine::parse_i64(raw)
+        crate::shared::number::parse_i64(raw)
             .ok_or_else(|| CommandError::Other("ERR invalid first DB index".into()))
     };
     let first = index(&a.next_bytes()?)?;
-    let second = crate::engine::parse_i64(&a.next_bytes()?)
+    let second = crate::shared::number::parse_i64(&a.next_bytes()?)
         .ok_or_else(|| CommandError::Other("ERR invalid second DB index".into()))?;
     let range = 0..DATABASES as i64;
     if !range.contains(&first) || !range.contains(&second) {

@@ -281,8 +281,8 @@ fn bpop_with(a: &mut Args, c: &Ctx, end: End) -> Result<Action, CommandError> {
     let mut keys = a.rest();
     let timeout = block_timeout(&keys.pop().ok_or(CommandError::Syntax)?)?;
     for k in &keys {
-        if k.len() > crate::engine::keys::MAX_KEY_LEN {
-            return Err(CommandError::KeyTooLong(crate::engine::keys::MAX_KEY_LEN));
+        if k.len() > crate::shared::limits::MAX_KEY_LEN {
+            return Err(CommandError::KeyTooLong(crate::shared::limits::MAX_KEY_LEN));
         }
     }
     Ok(Action::Block(Block {

@@ -311,7 +311,7 @@ fn parse_timeout(raw: &[u8]) -> Option<f64> {
             let v = u128::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()? as f64;
             Some(if negative { -v } else { v })
         }
-        _ => crate::engine::parse_float(raw),
+        _ => crate::shared::number::parse_float(raw),
     }
 }
 

@@ -8,11 +8,11 @@ use super::{table, unknown_subcommand, wrong_arity, Action, Ctx, Spec, R, WR};
 use crate::command::keys::{Command, Query};
 use crate::command::{CommandError, Response};
 use crate::config::Fsync;
-use crate::engine::glob_match;
-use crate::engine::DATABASES;
 use crate::resp::parse::Args;
 use crate::resp::replica::Handshake;
 use crate::resp::session::{Server, Session};
+use crate::shared::glob::glob_match;
+use crate::shared::limits::DATABASES;
 
 /// `COMMAND`, `COMMAND COUNT`, `COMMAND INFO [name ...]`, `COMMAND DOCS [name ...]`,
 /// `COMMAND LIST`
@@ -164,7 +164,6 @@ fn replication_fields(node: &crate::node::Node) -> Vec<(&'static str, String)> {
 fn info_text(_: &Session, server: &Server, sections: &[String]) -> String {
     let node = &server.node;
     let stats = &node.stats;
-    let engine = node.engine();
     let all = sections.is_empty()
         || sections
             .iter()
@@ -258,7 +257,7 @@ fn info_text(_: &Session, server: &Server, sections: &[String]) -> String {
                     "trident_fsync",
                     format!("{:?}", node.config.storage.fsync).to_ascii_lowercase(),
                 ),
-                ("trident_disk_bytes", engine.disk_space().to_string()),
+                ("trident_disk_bytes", node.disk_space().to_string()),
             ],
         );
     }
@@ -285,10 +284,7 @@ fn info_text(_: &Session, server: &Server, sections: &[String]) -> String {
                         .load(Ordering::Relaxed)
                         .to_string(),
                 ),
-                (
-                    "expired_keys",
-                    engine.expired_keys.load(Ordering::Relaxed).to_string(),
-                ),
+                ("expired_keys", node.expired_keys().to_string()),
                 ("evicted_keys", "0".into()),
                 ("keyspace_hits", "0".into()),
                 ("keyspace_misses", "0".into()),
@@ -302,7 +298,7 @@ fn info_text(_: &Session, server: &Server, sections: &[String]) -> String {
         let mut fields = Vec::new();
         let names: Vec<String> = (0..DATABASES).map(|d| format!("db{d}")).collect();
         for (db, name) in names.iter().enumerate() {
-            let (keys, expires) = engine.key_counts(db as u8);
+            let (keys, expires) = node.key_counts(db as u8);
             if keys > 0 {
                 fields.push((
                     name.as_str(),
@@ -402,11 +398,7 @@ fn config(a: &mut Args, _: &Ctx) -> Result<Action, CommandError> {
                 stats.commands_processed.store(0, Ordering::Relaxed);
                 stats.connections_received.store(0, Ordering::Relaxed);
                 stats.rejected_connections.store(0, Ordering::Relaxed);
-                server
-                    .node
-                    .engine()
-                    .expired_keys
-                    .store(0, Ordering::Relaxed);
+                server.node.reset_expired_keys();
                 Response::Ok
             })))
         }
@@ -590,7 +582,7 @@ fn debug(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
         }
         "sleep" => {
             arity(a.remaining() == 1)?;
-            let secs = crate::engine::parse_float(&a.next_bytes()?)
+            let secs = crate::shared::number::parse_float(&a.next_bytes()?)
                 .filter(|s| s.is_finite())
                 .ok_or(CommandError::NotFloat)?;
             // Only this connection sleeps: there is no single event loop to hold up.
@@ -606,11 +598,7 @@ fn debug(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
             arity(a.remaining() == 1)?;
             let on = a.next_int()? != 0;
             Ok(Action::Session(Box::new(move |_, server: &Server| {
-                server
-                    .node
-                    .engine()
-                    .active_expire
-                    .store(on, Ordering::Relaxed);
+                server.node.set_active_expire(on);
                 Response::Ok
             })))
         }

@@ -281,7 +281,7 @@ const MAX_BIT_OFFSET: i64 = 512 * 1024 * 1024 * 8 - 1;
 /// A SETBIT/GETBIT offset.
 fn bit_offset(a: &mut Args) -> Result<u64, CommandError> {
     let raw = a.next_bytes()?;
-    crate::engine::parse_i64(&raw)
+    crate::shared::number::parse_i64(&raw)
         .filter(|o| (0..=MAX_BIT_OFFSET).contains(o))
         .map(|o| o as u64)
         .ok_or_else(|| {
@@ -293,7 +293,7 @@ fn bit_offset(a: &mut Args) -> Result<u64, CommandError> {
 fn setbit(a: &mut Args, c: &Ctx) -> Result<Action, CommandError> {
     let key = a.next_key()?;
     let offset = bit_offset(a)?;
-    let on = match crate::engine::parse_i64(&a.next_bytes()?) {
+    let on = match crate::shared::number::parse_i64(&a.next_bytes()?) {
         Some(0) => false,
         Some(1) => true,
         _ => {

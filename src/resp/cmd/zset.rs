@@ -8,9 +8,9 @@ use crate::command::zset::{
     AddFlags, Aggregate, Combine, Command, Inputs, LexBound, Query, Range, ScoreBound, Select, Side,
 };
 use crate::command::CommandError;
-use crate::engine::keys::MAX_KEY_LEN;
-use crate::engine::parse_float;
 use crate::resp::parse::Args;
+use crate::shared::limits::MAX_KEY_LEN;
+use crate::shared::number::parse_float;
 
 /// A member to store: its records' keys hold it whole, so it is held to the limit of a key name.
 fn member(m: Bytes) -> Result<Bytes, CommandError> {
@@ -82,7 +82,7 @@ fn lex_range(min: &Bytes, max: &Bytes) -> Result<Range, CommandError> {
 }
 
 fn rank_range(start: &[u8], stop: &[u8]) -> Result<Range, CommandError> {
-    let int = |b: &[u8]| crate::engine::parse_i64(b).ok_or(CommandError::NotInteger);
+    let int = |b: &[u8]| crate::shared::number::parse_i64(b).ok_or(CommandError::NotInteger);
     Ok(Range::Rank {
         start: int(start)?,
         stop: int(stop)?,

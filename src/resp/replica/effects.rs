@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::command::zset::{self, Aggregate, LexBound, Range, ScoreBound, Side};
 use crate::command::{hash, keys, kv, list, node, set, Command, Db, End, Expiry, Response, Step};
-use crate::engine::Applied;
+use crate::node::Applied;
 
 /// One command for the replica, in the database it runs in (`None`: any, as MULTI).
 #[derive(Debug, PartialEq)]

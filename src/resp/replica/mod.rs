@@ -104,7 +104,7 @@ fn write_rdb(node: &Node) -> io::Result<(std::fs::File, u64, u64)> {
     } else {
         tempfile::tempfile()?
     };
-    let view = node.engine().dataset_view();
+    let view = node.dataset_view();
     let applied = view.applied().map_err(io::Error::other)?;
     let mut w = rdb::RdbWriter::new(io::BufWriter::new(file)).map_err(io::Error::other)?;
     view.walk(now_ms(), &mut w).map_err(io::Error::other)?;

@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use crate::command::{CommandError, Db};
-use crate::engine::store::dump::{Element, Shape, Visitor};
+use crate::node::views::{Element, Shape, Visitor};
 
 /// RDB version 9 (Redis 5.0): every type written here exists in it, and every Redis and
 /// Valkey since loads it.
