@@ -68,6 +68,9 @@ pub enum CommandError {
     /// A consumer group refused.
     #[error(transparent)]
     Group(#[from] super::group::GroupError),
+    /// CQL's tables refused.
+    #[error(transparent)]
+    Table(#[from] super::table::TableError),
 }
 
 /// Why the node could not run a command, whatever the protocol.

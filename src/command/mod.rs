@@ -20,6 +20,7 @@ pub mod log;
 pub mod node;
 mod response;
 pub mod set;
+pub mod table;
 pub mod zset;
 
 pub use error::{CommandError, NodeError};
@@ -90,6 +91,8 @@ pub enum Command {
     Log(log::Command),
     /// Consumer groups and their offsets.
     Group(group::Command),
+    /// CQL's keyspaces, tables and rows.
+    Table(table::Command),
 }
 
 impl Command {
@@ -130,6 +133,7 @@ pub enum Query {
     ZSet(zset::Query),
     Log(log::Query),
     Group(group::Query),
+    Table(table::Query),
 }
 
 macro_rules! model_from {
@@ -157,7 +161,8 @@ model_from!(
     Set(set),
     ZSet(zset),
     Log(log),
-    Group(group)
+    Group(group),
+    Table(table)
 );
 
 impl From<node::Command> for Command {

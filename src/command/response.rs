@@ -39,6 +39,8 @@ pub enum Response {
     Log(super::log::Reply),
     /// What the consumer groups answer.
     Group(super::group::Reply),
+    /// What CQL's tables answer.
+    Table(super::table::Reply),
 }
 
 impl Response {
@@ -95,6 +97,7 @@ enum WireResponse {
     Push(Vec<Response>),
     Log(super::log::Reply),
     Group(super::group::Reply),
+    Table(super::table::Reply),
 }
 
 impl<'de> Deserialize<'de> for Response {
@@ -124,6 +127,7 @@ impl From<WireResponse> for Response {
             WireResponse::Push(p) => Response::Push(p),
             WireResponse::Log(r) => Response::Log(r),
             WireResponse::Group(r) => Response::Group(r),
+            WireResponse::Table(r) => Response::Table(r),
         }
     }
 }

@@ -15,6 +15,7 @@ mod maintenance;
 mod set;
 pub mod store;
 mod string;
+mod table;
 mod zset;
 
 use std::path::Path;
@@ -201,6 +202,7 @@ impl Engine {
             Command::Node(c) => return maintenance::apply(self, txn, c, ctx),
             Command::Log(c) => log::apply(txn, c, ctx),
             Command::Group(c) => group::apply(txn, c, ctx),
+            Command::Table(c) => table::apply(txn, c, ctx),
         };
         settle(result)
     }
@@ -285,6 +287,7 @@ impl Engine {
             // Logs and groups read the committed state (they are never inside a transaction).
             Query::Log(q) => log::query(self, q),
             Query::Group(q) => group::query(self, q),
+            Query::Table(q) => table::query(txn, q),
         };
         result.unwrap_or_else(Response::Error)
     }

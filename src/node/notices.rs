@@ -10,6 +10,7 @@ use crate::engine::Notices;
 pub struct ChangeNotices {
     logs: watch::Sender<u64>,
     groups: watch::Sender<u64>,
+    schema: watch::Sender<u64>,
 }
 
 impl Default for ChangeNotices {
@@ -17,6 +18,7 @@ impl Default for ChangeNotices {
         ChangeNotices {
             logs: watch::Sender::new(0),
             groups: watch::Sender::new(0),
+            schema: watch::Sender::new(0),
         }
     }
 }
@@ -30,6 +32,9 @@ impl ChangeNotices {
         if n.groups {
             self.groups.send_modify(|v| *v += 1);
         }
+        if n.schema {
+            self.schema.send_modify(|v| *v += 1);
+        }
     }
 
     /// Subscribe before checking the state: a change after the check then wakes the waiter.
@@ -39,5 +44,10 @@ impl ChangeNotices {
 
     pub fn groups(&self) -> watch::Receiver<u64> {
         self.groups.subscribe()
+    }
+
+    /// CQL's schema: moves after every committed DDL statement (and snapshot install).
+    pub fn schema(&self) -> watch::Receiver<u64> {
+        self.schema.subscribe()
     }
 }

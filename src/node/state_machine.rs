@@ -256,6 +256,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         self.notices.raise(crate::engine::Notices {
             logs: true,
             groups: true,
+            schema: true,
         });
         Ok(())
     }

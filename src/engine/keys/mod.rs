@@ -24,6 +24,7 @@ mod hash;
 mod list;
 pub mod log;
 mod set;
+pub mod table;
 mod zset;
 
 pub use hash::{decode_field, field};

@@ -19,10 +19,14 @@ pub enum Space {
     KafkaLog = 5,
     /// Consumer groups and their committed offsets.
     KafkaGroups = 6,
+    /// CQL's keyspaces, tables and types.
+    CqlSchema = 7,
+    /// CQL's rows.
+    CqlRows = 8,
 }
 
 /// Every keyspace with its fjall name, in discriminant order.
-pub const SPACES: [(Space, &str); 7] = [
+pub const SPACES: [(Space, &str); 9] = [
     (Space::Meta, "meta"),
     (Space::Lists, "lists"),
     (Space::Hashes, "hashes"),
@@ -30,6 +34,8 @@ pub const SPACES: [(Space, &str); 7] = [
     (Space::ZSets, "zsets"),
     (Space::KafkaLog, "kafka_log"),
     (Space::KafkaGroups, "kafka_groups"),
+    (Space::CqlSchema, "cql_schema"),
+    (Space::CqlRows, "cql_rows"),
 ];
 
 pub const COUNT: usize = SPACES.len();

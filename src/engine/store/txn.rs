@@ -78,6 +78,8 @@ pub struct Txn<'a> {
 pub struct Notices {
     pub logs: bool,
     pub groups: bool,
+    /// CQL's schema changed: front-ends reload it and tell the clients that registered.
+    pub schema: bool,
 }
 
 /// A stored header beside the same header if it is live at `now_ms`.
@@ -233,6 +235,10 @@ impl<'a> Txn<'a> {
 
     pub(crate) fn note_group_change(&mut self) {
         self.notices.groups = true;
+    }
+
+    pub(crate) fn note_schema_change(&mut self) {
+        self.notices.schema = true;
     }
 
     /// The change notices of everything applied so far.
