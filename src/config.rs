@@ -35,6 +35,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub resp: RespConfig,
     pub kafka: KafkaConfig,
+    pub cql: CqlConfig,
     pub admin: AdminConfig,
     pub cluster: ClusterConfig,
     pub log: LogConfig,
@@ -153,6 +154,30 @@ impl Default for KafkaConfig {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct CqlConfig {
+    pub addr: SocketAddr,
+    /// Cassandra's `native_transport_max_frame_size`: larger frames are refused unread.
+    pub max_frame_bytes: usize,
+    /// `system.local.cluster_name`.
+    pub cluster_name: String,
+    /// Requests of one connection being served at once, at most (drivers keep many in
+    /// flight on one connection, each on its own stream id).
+    pub max_in_flight: usize,
+}
+
+impl Default for CqlConfig {
+    fn default() -> Self {
+        CqlConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 9042)),
+            max_frame_bytes: 16 * 1024 * 1024,
+            cluster_name: "trident".to_string(),
+            max_in_flight: 1024,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
     pub addr: SocketAddr,
 }
@@ -218,6 +243,9 @@ pub struct MemberConfig {
     /// The Kafka address clients are told to use for this member (empty: none).
     #[serde(default)]
     pub kafka_addr: String,
+    /// The CQL address of this member (empty: none).
+    #[serde(default)]
+    pub cql_addr: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

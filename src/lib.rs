@@ -8,6 +8,7 @@ pub mod admin;
 pub mod alloc;
 pub mod command;
 pub mod config;
+pub mod cql;
 pub mod engine;
 pub mod kafka;
 pub mod node;
@@ -28,6 +29,7 @@ pub struct Running {
     pub node: Arc<Node>,
     pub resp_addr: SocketAddr,
     pub kafka_addr: SocketAddr,
+    pub cql_addr: SocketAddr,
     pub admin_addr: SocketAddr,
 }
 
@@ -40,6 +42,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let kafka_listener = TcpListener::bind(config.kafka.addr)
         .await
         .with_context(|| format!("binding Kafka on {}", config.kafka.addr))?;
+    let cql_listener = TcpListener::bind(config.cql.addr)
+        .await
+        .with_context(|| format!("binding CQL on {}", config.cql.addr))?;
     let admin_listener = TcpListener::bind(config.admin.addr)
         .await
         .with_context(|| format!("binding admin HTTP on {}", config.admin.addr))?;
@@ -48,16 +53,19 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     config.resp.addr = resp_listener.local_addr()?;
     config.admin.addr = admin_listener.local_addr()?;
     config.kafka.addr = kafka_listener.local_addr()?;
+    config.cql.addr = cql_listener.local_addr()?;
     let node = Node::start(config).await?;
     let running = Running {
         resp_addr: resp_listener.local_addr()?,
         kafka_addr: kafka_listener.local_addr()?,
+        cql_addr: cql_listener.local_addr()?,
         admin_addr: admin_listener.local_addr()?,
         node: node.clone(),
     };
     let server = Arc::new(resp::Server::new(node.clone()));
     tokio::spawn(resp::serve(server, resp_listener));
     tokio::spawn(kafka::serve(node.clone(), kafka_listener));
+    tokio::spawn(cql::serve(node.clone(), cql_listener));
     tokio::spawn(admin::serve(node, metrics, admin_listener));
     Ok(running)
 }

@@ -45,6 +45,9 @@ struct ServeArgs {
     /// Kafka protocol listen address.
     #[arg(long)]
     kafka_addr: Option<SocketAddr>,
+    /// CQL (Cassandra native protocol) listen address.
+    #[arg(long)]
+    cql_addr: Option<SocketAddr>,
     /// Admin HTTP listen address (/metrics, /health).
     #[arg(long)]
     admin_addr: Option<SocketAddr>,
@@ -90,6 +93,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(a) = args.kafka_addr {
         config.kafka.addr = a;
     }
+    if let Some(a) = args.cql_addr {
+        config.cql.addr = a;
+    }
     if let Some(a) = args.admin_addr {
         config.admin.addr = a;
     }
@@ -134,6 +140,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(
             resp = %running.resp_addr,
             kafka = %running.kafka_addr,
+            cql = %running.cql_addr,
             admin = %running.admin_addr,
             data_dir = %running.node.config.storage.data_dir.display(),
             fsync = ?running.node.config.storage.fsync,

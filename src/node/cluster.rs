@@ -64,6 +64,7 @@ pub async fn form(node: &Arc<Node>) -> anyhow::Result<()> {
                         listeners: [
                             (super::raft_types::RESP.to_string(), m.resp_addr.clone()),
                             (super::raft_types::KAFKA.to_string(), m.kafka_addr.clone()),
+                            (super::raft_types::CQL.to_string(), m.cql_addr.clone()),
                         ]
                         .into_iter()
                         .filter(|(_, a)| !a.is_empty())
@@ -273,6 +274,10 @@ impl Node {
                         .listener(super::raft_types::KAFKA)
                         .unwrap_or_default()
                         .to_string(),
+                    cql_addr: info
+                        .listener(super::raft_types::CQL)
+                        .unwrap_or_default()
+                        .to_string(),
                     voter: voters.contains(id),
                     matched_index,
                     lag: if m.state == ServerState::Leader {
@@ -347,6 +352,8 @@ pub struct MemberStatus {
     pub admin_addr: String,
     /// Where Kafka clients reach this member (empty: unknown).
     pub kafka_addr: String,
+    /// Where CQL clients reach this member (empty: unknown).
+    pub cql_addr: String,
     pub voter: bool,
     pub matched_index: Option<u64>,
     pub lag: Option<u64>,

@@ -34,7 +34,7 @@ pub use cluster::{ClusterStatus, MemberStatus};
 use log_store::{Durability, LogStore};
 use network::Peer;
 use raft_types::Raft;
-pub use raft_types::{NodeId, NodeInfo, KAFKA, RESP};
+pub use raft_types::{NodeId, NodeInfo, CQL, KAFKA, RESP};
 pub use views::{Applied, Speculation};
 
 /// Requests queued for the writer before senders wait: bounds memory under overload.
@@ -149,6 +149,7 @@ impl Node {
             listeners: [
                 (raft_types::RESP.to_string(), config.resp.addr.to_string()),
                 (raft_types::KAFKA.to_string(), config.kafka.advertised()),
+                (raft_types::CQL.to_string(), config.cql.addr.to_string()),
             ]
             .into(),
         };

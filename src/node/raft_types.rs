@@ -39,6 +39,8 @@ impl NodeInfo {
 pub const RESP: &str = "resp";
 /// The listener name of the Kafka protocol: the address clients are told to use.
 pub const KAFKA: &str = "kafka";
+/// The CQL listener's protocol name.
+pub const CQL: &str = "cql";
 
 impl fmt::Display for NodeInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -35,7 +35,7 @@ impl Encoder<'_> {
             Response::Type(t) => self.simple(b'+', t.map_or("none", |t| t.name()).as_bytes()),
             Response::Int(i) => self.int(b':', i),
             // Never asked for by a RESP command.
-            Response::Log(_) | Response::Group(_) => {
+            Response::Log(_) | Response::Group(_) | Response::Table(_) => {
                 self.simple(b'-', b"ERR reply of another protocol")
             }
             Response::Bulk(b) => self.bulk(&b),

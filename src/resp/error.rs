@@ -41,6 +41,7 @@ pub fn text(e: &CommandError) -> Cow<'static, str> {
         CommandError::Node(n) => return Cow::Owned(node_text(n)),
         CommandError::Log(e) => return Cow::Owned(format!("ERR {e}")),
         CommandError::Group(e) => return Cow::Owned(format!("ERR {e}")),
+        CommandError::Table(e) => return Cow::Owned(format!("ERR {e}")),
     })
 }
 

@@ -194,7 +194,7 @@ impl Effects<'_> {
             // A transaction inside a transaction does not parse; see `effects` for one.
             Command::Exec(_) => {}
             // Kafka's logs and groups have no Redis form: a Redis replica holds keys only.
-            Command::Log(_) | Command::Group(_) => {}
+            Command::Log(_) | Command::Group(_) | Command::Table(_) => {}
         }
     }
 

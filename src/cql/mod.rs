@@ -1,0 +1,127 @@
+//! The CQL front-end (Cassandra native protocol v4): the listener and the connection loop.
+//!
+//! `frame/` is the sans-io codec of frames and bodies, `codec` the serialized form of values,
+//! `parser/` the language, `stmt/` turns statements into the table model's commands and
+//! queries and their replies into results, `system/` synthesizes the system tables drivers
+//! read. A connection serves its requests concurrently (drivers keep many in flight on one
+//! connection, each on its own stream id) and writes each response as it is ready, so
+//! responses may leave out of order, as the protocol allows.
+
+pub mod codec;
+pub mod frame;
+pub mod parser;
+mod session;
+mod stmt;
+#[path = "system_stub.rs"]
+pub mod system;
+pub mod token;
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::node::Node;
+use frame::{decode_request, FrameDecoder};
+use session::{Server, Session};
+
+/// Accepts CQL connections until the node shuts down.
+pub async fn serve(node: Arc<Node>, listener: TcpListener) {
+    let server = Arc::new(Server::new(node));
+    server.watch_schema();
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting a CQL connection");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let server = server.clone();
+        tokio::spawn(async move {
+            if let Err(e) = connection(server, stream).await {
+                tracing::debug!(%peer, error = %e, "CQL connection closed");
+            }
+        });
+    }
+}
+
+async fn connection(server: Arc<Server>, stream: TcpStream) -> anyhow::Result<()> {
+    let (mut rd, mut wr) = stream.into_split();
+    let max = server.node.config.cql.max_frame_bytes;
+    let session = Arc::new(Session::new(server.clone()));
+    let (out_tx, mut out_rx) = mpsc::channel::<BytesMut>(1024);
+    // The writer: every response (and event) as it comes, several per syscall when ready.
+    let writer = tokio::spawn(async move {
+        while let Some(first) = out_rx.recv().await {
+            let mut buf = first;
+            while let Ok(more) = out_rx.try_recv() {
+                buf.extend_from_slice(&more);
+                if buf.len() > 1 << 20 {
+                    break;
+                }
+            }
+            if wr.write_all(&buf).await.is_err() {
+                return;
+            }
+        }
+    });
+    let in_flight = Arc::new(Semaphore::new(server.node.config.cql.max_in_flight));
+    let mut decoder = FrameDecoder::new(max);
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let result = loop {
+        let frame = match decoder.decode(&mut buf) {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                if rd.read_buf(&mut buf).await? == 0 {
+                    break Ok(());
+                }
+                continue;
+            }
+            Err(e) => {
+                if let Some(reply) = e.reply() {
+                    let _ = out_tx.send(reply).await;
+                }
+                if e.closes_connection() {
+                    break Ok(());
+                }
+                continue;
+            }
+        };
+        let request = match decode_request(&frame, session.compression(), max) {
+            Ok(r) => r,
+            Err(e) => {
+                let mut out = BytesMut::new();
+                e.to_response()
+                    .encode_frame(&mut out, frame.header.stream, session.compression());
+                let _ = out_tx.send(out).await;
+                // A body that does not decode leaves the stream in an unknown state.
+                break Ok(());
+            }
+        };
+        if session.is_ordered(&request.request) {
+            // STARTUP, REGISTER and USE change what later requests see: served in place.
+            let out = session.handle(request, &out_tx).await;
+            if out_tx.send(out).await.is_err() {
+                break Ok(());
+            }
+            continue;
+        }
+        let permit = in_flight.clone().acquire_owned().await?;
+        let session = session.clone();
+        let out_tx = out_tx.clone();
+        tokio::spawn(async move {
+            let out = session.handle(request, &out_tx).await;
+            let _ = out_tx.send(out).await;
+            drop(permit);
+        });
+    };
+    drop(out_tx);
+    session.close();
+    let _ = writer.await;
+    result
+}
