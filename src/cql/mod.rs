@@ -12,7 +12,6 @@ pub mod frame;
 pub mod parser;
 mod session;
 mod stmt;
-#[path = "system_stub.rs"]
 pub mod system;
 pub mod token;
 

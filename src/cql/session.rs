@@ -78,7 +78,11 @@ impl Server {
 
     /// Reads the schema from the store (`local`: as applied here, else linearized).
     pub async fn reload_schema(&self, local: bool) -> Result<Arc<Schema>, ErrorResponse> {
-        match self.node.query(&Query::Table(TableQuery::Schema), local).await {
+        match self
+            .node
+            .query(&Query::Table(TableQuery::Schema), local)
+            .await
+        {
             NodeResponse::Table(Reply::Schema(s)) => {
                 let s: Arc<Schema> = Arc::from(s);
                 let mut cur = self.schema.write();
@@ -269,9 +273,7 @@ impl Session {
                 }
                 self.respond(stream, &Response::Ready)
             }
-            Request::Query { query, params } => {
-                stmt::query(self, stream, &query, params).await
-            }
+            Request::Query { query, params } => stmt::query(self, stream, &query, params).await,
             Request::Prepare { query } => stmt::prepare(self, stream, &query).await,
             Request::Execute { id, params } => stmt::execute(self, stream, id, params).await,
             Request::Batch(b) => stmt::batch(self, stream, b).await,

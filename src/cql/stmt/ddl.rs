@@ -91,7 +91,11 @@ async fn plan(
                             id: 0,
                             name: c.name.clone(),
                             ty: resolve(&schema, &ks, &c.ty)?,
-                            kind: if c.is_static { ColumnKind::Static } else { ColumnKind::Regular },
+                            kind: if c.is_static {
+                                ColumnKind::Static
+                            } else {
+                                ColumnKind::Regular
+                            },
                             position: -1,
                             order: Order::Asc,
                         });
@@ -103,7 +107,9 @@ async fn plan(
                     TableChange::Options(table_options(props, table.options.clone())?)
                 }
                 ast::AlterTableAction::Rename(_) => {
-                    return Err(invalid("ALTER TABLE ... RENAME is not supported by this server"))
+                    return Err(invalid(
+                        "ALTER TABLE ... RENAME is not supported by this server",
+                    ))
                 }
             };
             (
@@ -180,7 +186,10 @@ async fn plan(
         }
         StatementKind::CreateIndex(i) => {
             let (_, t) = super::table(s, &i.table, session_ks).await?;
-            let target = i.targets.first().ok_or_else(|| invalid("Missing index target"))?;
+            let target = i
+                .targets
+                .first()
+                .ok_or_else(|| invalid("Missing index target"))?;
             let col = t
                 .column(&target.column)
                 .ok_or_else(|| invalid(format!("Undefined column name {}", target.column)))?;
@@ -221,7 +230,12 @@ async fn plan(
                     change(ChangeType::Updated, table_target(&t.keyspace, &t.name)),
                 ),
                 None if d.if_exists => return Ok(None),
-                None => return Err(invalid(format!("Index '{}' could not be found in any of the tables of keyspace '{ks}'", d.name.name))),
+                None => {
+                    return Err(invalid(format!(
+                        "Index '{}' could not be found in any of the tables of keyspace '{ks}'",
+                        d.name.name
+                    )))
+                }
             }
         }
         StatementKind::AlterType(_) => {
@@ -238,7 +252,12 @@ fn keyspace_def(name: &str, props: &[ast::Property]) -> R<KeyspaceDef> {
         match (p.name.as_str(), &p.value) {
             ("replication", PropertyValue::Map(m)) => replication = m.clone(),
             ("durable_writes", PropertyValue::Simple(v)) => durable_writes = v != "false",
-            (other, _) => return Err(ErrorResponse::new(crate::cql::frame::ErrorKind::Config, format!("Unknown property '{other}'"))),
+            (other, _) => {
+                return Err(ErrorResponse::new(
+                    crate::cql::frame::ErrorKind::Config,
+                    format!("Unknown property '{other}'"),
+                ))
+            }
         }
     }
     if !replication.iter().any(|(k, _)| k == "class") {
@@ -268,9 +287,9 @@ fn table_options(props: &[ast::Property], mut o: TableOptions) -> R<TableOptions
         };
         match p.name.as_str() {
             "default_time_to_live" => {
-                o.default_time_to_live = text
-                    .parse()
-                    .map_err(|_| invalid(format!("Invalid value for default_time_to_live: {text}")))?
+                o.default_time_to_live = text.parse().map_err(|_| {
+                    invalid(format!("Invalid value for default_time_to_live: {text}"))
+                })?
             }
             "comment" => o.comment = text,
             name => {
@@ -296,7 +315,10 @@ fn table_def(schema: &Schema, ks: &str, t: &ast::CreateTable) -> R<TableDef> {
     let mut columns = Vec::new();
     for (i, c) in t.columns.iter().enumerate() {
         if t.columns[..i].iter().any(|o| o.name == c.name) {
-            return Err(invalid(format!("Multiple definition of identifier {}", c.name)));
+            return Err(invalid(format!(
+                "Multiple definition of identifier {}",
+                c.name
+            )));
         }
         let ty = resolve(schema, ks, &c.ty)?;
         let (kind, position) = if let Some(p) = pk.partition.iter().position(|n| n == &c.name) {
@@ -305,14 +327,20 @@ fn table_def(schema: &Schema, ks: &str, t: &ast::CreateTable) -> R<TableDef> {
             (ColumnKind::Clustering, p as i32)
         } else if c.is_static {
             if pk.clustering.is_empty() {
-                return Err(invalid(format!("Static column {} cannot be declared in a table without clustering columns", c.name)));
+                return Err(invalid(format!(
+                    "Static column {} cannot be declared in a table without clustering columns",
+                    c.name
+                )));
             }
             (ColumnKind::Static, -1)
         } else {
             (ColumnKind::Regular, -1)
         };
         if kind != ColumnKind::Regular && kind != ColumnKind::Static && ty.is_multi_cell() {
-            return Err(invalid(format!("Invalid non-frozen collection type for PRIMARY KEY component {}", c.name)));
+            return Err(invalid(format!(
+                "Invalid non-frozen collection type for PRIMARY KEY component {}",
+                c.name
+            )));
         }
         let order = t
             .clustering_order
@@ -333,7 +361,9 @@ fn table_def(schema: &Schema, ks: &str, t: &ast::CreateTable) -> R<TableDef> {
     }
     for n in pk.partition.iter().chain(&pk.clustering) {
         if !columns.iter().any(|c| &c.name == n) {
-            return Err(invalid(format!("Unknown definition {n} referenced in PRIMARY KEY")));
+            return Err(invalid(format!(
+                "Unknown definition {n} referenced in PRIMARY KEY"
+            )));
         }
     }
     for o in &t.clustering_order {

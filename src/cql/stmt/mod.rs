@@ -1,8 +1,8 @@
 //! Statements: QUERY, PREPARE, EXECUTE and BATCH requests, parsed and planned into the table
 //! model's commands and queries (`ddl`, `write`, `select`), their replies encoded as results.
 
-pub mod error;
 mod ddl;
+pub mod error;
 mod restrict;
 mod select;
 mod values;
@@ -16,8 +16,8 @@ use crate::command::table::schema::{Schema, TableDef};
 use crate::command::{Command, Response as NodeResponse};
 use crate::cql::frame::result::ColumnSpec;
 use crate::cql::frame::{
-    Batch, BatchQuery, Columns, ErrorKind, ErrorResponse, FrameOptions, Prepared,
-    QueryParameters, Response, ResultBody, RowsMetadata,
+    Batch, BatchQuery, Columns, ErrorKind, ErrorResponse, FrameOptions, Prepared, QueryParameters,
+    Response, ResultBody, RowsMetadata,
 };
 use crate::cql::parser::ast::{QualifiedName, Statement, StatementKind};
 use crate::cql::parser::{parse_statement, ParseError};
@@ -33,6 +33,12 @@ pub enum Outcome {
     SchemaChange(crate::cql::frame::event::SchemaChange),
     /// An already-encoded frame (rows are written straight into the output buffer).
     Frame(BytesMut),
+    /// A lightweight transaction's outcome, to encode on the request's stream.
+    Applied {
+        table: Box<TableDef>,
+        applied: bool,
+        row: Option<Box<crate::command::table::Row>>,
+    },
 }
 
 fn syntax(e: ParseError) -> ErrorResponse {
@@ -49,7 +55,11 @@ pub async fn query(s: &Session, stream: i16, text: &str, params: QueryParameters
         Err(e) => return s.error(stream, syntax(e)),
     };
     let keyspace = s.keyspace();
-    finish(s, stream, run(s, stream, &stmt, keyspace.as_deref(), &params).await)
+    finish(
+        s,
+        stream,
+        run(s, stream, &stmt, keyspace.as_deref(), &params).await,
+    )
 }
 
 pub async fn execute(s: &Session, stream: i16, id: Bytes, params: QueryParameters) -> BytesMut {
@@ -62,7 +72,11 @@ pub async fn execute(s: &Session, stream: i16, id: Bytes, params: QueryParameter
             ),
         );
     };
-    finish(s, stream, run(s, stream, &p.statement, p.keyspace.as_deref(), &params).await)
+    finish(
+        s,
+        stream,
+        run(s, stream, &p.statement, p.keyspace.as_deref(), &params).await,
+    )
 }
 
 fn hex(b: &[u8]) -> String {
@@ -77,6 +91,11 @@ fn finish(s: &Session, stream: i16, r: R<Outcome>) -> BytesMut {
     let body = match r {
         Err(e) => return s.error(stream, e),
         Ok(Outcome::Frame(f)) => return f,
+        Ok(Outcome::Applied {
+            table,
+            applied,
+            row,
+        }) => return select::applied_frame(s, stream, &table, applied, row.as_deref()),
         Ok(Outcome::Void) => ResultBody::Void,
         Ok(Outcome::SetKeyspace(ks)) => {
             s.set_keyspace(ks.clone());
@@ -117,12 +136,16 @@ async fn run(
         StatementKind::Insert(_) | StatementKind::Update(_) | StatementKind::Delete(_) => {
             write::run(s, stmt, keyspace, params.timestamp, &binds).await
         }
-        StatementKind::Batch(b) => write::run_batch_statement(s, b, keyspace, params.timestamp, &binds).await,
+        StatementKind::Batch(b) => {
+            write::run_batch_statement(s, b, keyspace, params.timestamp, &binds).await
+        }
         StatementKind::Use(ks) => {
             let schema = schema_with(s, |sc| sc.keyspace(ks).is_some()).await?;
             match schema.keyspace(ks) {
                 Some(_) => Ok(Outcome::SetKeyspace(ks.clone())),
-                None => Err(ErrorResponse::invalid(format!("Keyspace '{ks}' does not exist"))),
+                None => Err(ErrorResponse::invalid(format!(
+                    "Keyspace '{ks}' does not exist"
+                ))),
             }
         }
         StatementKind::Describe(d) => select::describe(s, stream, d, keyspace).await,
@@ -224,7 +247,12 @@ pub async fn batch(s: &Session, stream: i16, b: Batch) -> BytesMut {
 }
 
 /// A column spec as a prepared statement's metadata lists it (keyspace, table, name, type).
-pub type Spec = (String, String, String, crate::command::table::value::CqlType);
+pub type Spec = (
+    String,
+    String,
+    String,
+    crate::command::table::value::CqlType,
+);
 
 pub struct PreparedMeta {
     pub binds: Vec<Spec>,
@@ -251,7 +279,11 @@ pub fn keyspace_of<'a>(name: &'a QualifiedName, session: Option<&'a str>) -> R<&
 }
 
 /// A table by name, with the schema that holds it.
-pub async fn table(s: &Session, name: &QualifiedName, session_ks: Option<&str>) -> R<(Arc<Schema>, TableDef)> {
+pub async fn table(
+    s: &Session,
+    name: &QualifiedName,
+    session_ks: Option<&str>,
+) -> R<(Arc<Schema>, TableDef)> {
     let ks = keyspace_of(name, session_ks)?;
     let schema = schema_with(s, |sc| sc.table(ks, &name.name).is_some()).await?;
     match schema.table(ks, &name.name) {
@@ -259,8 +291,13 @@ pub async fn table(s: &Session, name: &QualifiedName, session_ks: Option<&str>) 
             let t = t.clone();
             Ok((schema, t))
         }
-        None if schema.keyspace(ks).is_none() => Err(ErrorResponse::invalid(format!("Keyspace {ks} does not exist"))),
-        None => Err(ErrorResponse::invalid(format!("unconfigured table {}", name.name))),
+        None if schema.keyspace(ks).is_none() => Err(ErrorResponse::invalid(format!(
+            "Keyspace {ks} does not exist"
+        ))),
+        None => Err(ErrorResponse::invalid(format!(
+            "unconfigured table {}",
+            name.name
+        ))),
     }
 }
 

@@ -74,16 +74,24 @@ pub fn analyse(table: &TableDef, relations: &[Relation], binds: &Binds<'_>) -> R
     };
     for rel in relations {
         match rel {
-            Relation::Compare { column: name, op, value } => {
+            Relation::Compare {
+                column: name,
+                op,
+                value,
+            } => {
                 let col = column(name)?;
                 let v = values::value(value, &col.ty, binds)?;
                 match (col.kind, op) {
                     (ColumnKind::PartitionKey, Operator::Eq) => {
-                        let v = v.ok_or_else(|| invalid(format!("Invalid null value for partition key part {name}")))?;
+                        let v = v.ok_or_else(|| {
+                            invalid(format!("Invalid null value for partition key part {name}"))
+                        })?;
                         pk_values[col.position as usize] = Some(vec![v]);
                     }
                     (ColumnKind::Clustering, Operator::Eq) => {
-                        let v = v.ok_or_else(|| invalid(format!("Invalid null value for clustering key part {name}")))?;
+                        let v = v.ok_or_else(|| {
+                            invalid(format!("Invalid null value for clustering key part {name}"))
+                        })?;
                         ck_eq[col.position as usize] = Some(v);
                     }
                     (ColumnKind::Clustering, Operator::Gt | Operator::Gte) => {
@@ -102,7 +110,10 @@ pub fn analyse(table: &TableDef, relations: &[Relation], binds: &Binds<'_>) -> R
                     }),
                 }
             }
-            Relation::In { column: name, values } => {
+            Relation::In {
+                column: name,
+                values,
+            } => {
                 let col = column(name)?;
                 let vs = in_values(values, &col.ty, binds)?;
                 match col.kind {
@@ -133,7 +144,11 @@ pub fn analyse(table: &TableDef, relations: &[Relation], binds: &Binds<'_>) -> R
                 }
             }
             Relation::IsNotNull { .. } => {}
-            _ => return Err(invalid("This kind of restriction is not supported by this server yet")),
+            _ => {
+                return Err(invalid(
+                    "This kind of restriction is not supported by this server yet",
+                ))
+            }
         }
     }
     let partitions = if pk_values.iter().all(Option::is_some) {
@@ -163,13 +178,18 @@ pub fn analyse(table: &TableDef, relations: &[Relation], binds: &Binds<'_>) -> R
     };
     let prefix_len = ck_eq.iter().take_while(|v| v.is_some()).count();
     if ck_eq[prefix_len..].iter().any(Option::is_some) {
-        let gap = ck.get(prefix_len).map(|c| c.name.clone()).unwrap_or_default();
+        let gap = ck
+            .get(prefix_len)
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
         return Err(invalid(format!("PRIMARY KEY column \"{}\" cannot be restricted as preceding column \"{gap}\" is not restricted", ck.iter().zip(&ck_eq).skip(prefix_len).find(|(_, v)| v.is_some()).map(|(c, _)| c.name.clone()).unwrap_or_default())));
     }
     let clustering_eq: Vec<Value> = ck_eq.into_iter().flatten().collect();
     let mut range = ClusteringRange::all();
     for (bound, is_lower) in [(lower, true), (upper, false)] {
-        let Some((pos, v, inclusive)) = bound else { continue };
+        let Some((pos, v, inclusive)) = bound else {
+            continue;
+        };
         if pos != clustering_eq.len() {
             return Err(invalid(format!(
                 "Clustering column \"{}\" cannot be restricted (preceding column is restricted by a non-EQ relation)",
@@ -178,7 +198,11 @@ pub fn analyse(table: &TableDef, relations: &[Relation], binds: &Binds<'_>) -> R
         }
         let mut p = clustering_eq.clone();
         p.push(v);
-        let b = if inclusive { Bound::Included(p) } else { Bound::Excluded(p) };
+        let b = if inclusive {
+            Bound::Included(p)
+        } else {
+            Bound::Excluded(p)
+        };
         if is_lower {
             range.start = b;
         } else {
@@ -187,10 +211,17 @@ pub fn analyse(table: &TableDef, relations: &[Relation], binds: &Binds<'_>) -> R
     }
     let clustering_in = match ck_in {
         Some((pos, vs)) if pos == clustering_eq.len() => vs,
-        Some(_) => return Err(invalid("Clustering column IN must follow the restricted prefix")),
+        Some(_) => {
+            return Err(invalid(
+                "Clustering column IN must follow the restricted prefix",
+            ))
+        }
         None => Vec::new(),
     };
-    if matches!(range.start, Bound::Unbounded) && matches!(range.end, Bound::Unbounded) && !clustering_eq.is_empty() {
+    if matches!(range.start, Bound::Unbounded)
+        && matches!(range.end, Bound::Unbounded)
+        && !clustering_eq.is_empty()
+    {
         range = ClusteringRange::prefix(clustering_eq.clone());
     } else if !clustering_eq.is_empty() {
         if matches!(range.start, Bound::Unbounded) {

@@ -9,7 +9,9 @@ use crate::command::table::{Query as TableQuery, Reply, Row, Select as SelectQue
 use crate::command::{Query, Response as NodeResponse};
 use crate::cql::codec;
 use crate::cql::frame::result::ColumnSpec;
-use crate::cql::frame::{Columns, ErrorResponse, FrameOptions, QueryParameters, RowsMetadata, RowsWriter};
+use crate::cql::frame::{
+    Columns, ErrorResponse, FrameOptions, QueryParameters, RowsMetadata, RowsWriter,
+};
 use crate::cql::parser::ast::{
     self, Assignment, DeleteTarget, InValues, InsertValues, Operator, Relation, Selection,
     Selector, Statement, StatementKind, Term,
@@ -122,7 +124,8 @@ fn rows_frame(
     let mut w = RowsWriter::begin(&mut out, stream, rows_opts(s), &meta);
     for row in rows {
         for (spec, v) in specs.iter().zip(row) {
-            w.push_value(spec.ty, v.as_ref()).map_err(|e| e.to_response())?;
+            w.push_value(spec.ty, v.as_ref())
+                .map_err(|e| e.to_response())?;
         }
     }
     w.finish();
@@ -140,13 +143,20 @@ fn specs<'a>(ks: &'a str, table: &'a str, cols: &'a [(String, CqlType)]) -> Vec<
         .collect()
 }
 
-pub async fn describe(s: &Session, stream: i16, d: &ast::Describe, keyspace: Option<&str>) -> R<Outcome> {
+pub async fn describe(
+    s: &Session,
+    stream: i16,
+    d: &ast::Describe,
+    keyspace: Option<&str>,
+) -> R<Outcome> {
     let schema = s.server.reload_schema(false).await?;
     let target = describe_target(&d.target);
     let rows = system::describe(&target, keyspace, &schema, &facts(s, &schema))
         .map_err(|e| invalid(e.to_string()))?;
     let sp = specs(&rows.keyspace, &rows.table, &rows.columns);
-    Ok(Outcome::Frame(rows_frame(s, stream, &sp, &rows.rows, None, false)?))
+    Ok(Outcome::Frame(rows_frame(
+        s, stream, &sp, &rows.rows, None, false,
+    )?))
 }
 
 fn describe_target(t: &ast::DescribeTarget) -> system::DescribeTarget {
@@ -184,7 +194,13 @@ fn describe_target(t: &ast::DescribeTarget) -> system::DescribeTarget {
 }
 
 /// The `[applied]` result of a lightweight transaction (with the row that stopped it).
-pub fn applied_frame(s: &Session, table: &TableDef, applied: bool, row: Option<&Row>) -> BytesMut {
+pub fn applied_frame(
+    s: &Session,
+    stream: i16,
+    table: &TableDef,
+    applied: bool,
+    row: Option<&Row>,
+) -> BytesMut {
     let mut cols: Vec<(String, CqlType)> = vec![("[applied]".into(), CqlType::Boolean)];
     let mut values = vec![Some(Value::Boolean(applied))];
     if let Some(row) = row {
@@ -194,9 +210,9 @@ pub fn applied_frame(s: &Session, table: &TableDef, applied: bool, row: Option<&
         }
     }
     let sp = specs(&table.keyspace, &table.name, &cols);
-    match rows_frame(s, 0, &sp, &[values], None, false) {
+    match rows_frame(s, stream, &sp, &[values], None, false) {
         Ok(f) => f,
-        Err(e) => s.error(0, e),
+        Err(e) => s.error(stream, e),
     }
 }
 
@@ -205,7 +221,11 @@ fn column_value(table: &TableDef, id: u32, row: &Row) -> Option<Value> {
     match col.kind {
         ColumnKind::PartitionKey => row.partition.get(col.position as usize).cloned(),
         ColumnKind::Clustering => row.clustering.get(col.position as usize).cloned(),
-        _ => row.cells.iter().find(|c| c.column == id).map(|c| c.value.clone()),
+        _ => row
+            .cells
+            .iter()
+            .find(|c| c.column == id)
+            .map(|c| c.value.clone()),
     }
 }
 
@@ -238,23 +258,37 @@ fn plan_selection(table: &TableDef, sel: &Selection) -> R<Plan> {
             for item in items {
                 let (out, name, ty) = match &item.selector {
                     Selector::Column(n) => {
-                        let c = table.column(n).ok_or_else(|| invalid(format!("Undefined column name {n}")))?;
+                        let c = table
+                            .column(n)
+                            .ok_or_else(|| invalid(format!("Undefined column name {n}")))?;
                         (Out::Column(c.id), c.name.clone(), c.ty.clone())
                     }
                     Selector::WriteTime(n) | Selector::MaxWriteTime(n) => {
-                        let c = table.column(n).ok_or_else(|| invalid(format!("Undefined column name {n}")))?;
-                        (Out::WriteTime(c.id), format!("writetime({n})"), CqlType::BigInt)
+                        let c = table
+                            .column(n)
+                            .ok_or_else(|| invalid(format!("Undefined column name {n}")))?;
+                        (
+                            Out::WriteTime(c.id),
+                            format!("writetime({n})"),
+                            CqlType::BigInt,
+                        )
                     }
                     Selector::Ttl(n) => {
-                        let c = table.column(n).ok_or_else(|| invalid(format!("Undefined column name {n}")))?;
+                        let c = table
+                            .column(n)
+                            .ok_or_else(|| invalid(format!("Undefined column name {n}")))?;
                         (Out::Ttl(c.id), format!("ttl({n})"), CqlType::Int)
                     }
                     Selector::CountRows => (Out::Count, "count".into(), CqlType::BigInt),
-                    Selector::Function { name, args } if name.name.eq_ignore_ascii_case("count") => {
+                    Selector::Function { name, args }
+                        if name.name.eq_ignore_ascii_case("count") =>
+                    {
                         let _ = args;
                         (Out::Count, "count".into(), CqlType::BigInt)
                     }
-                    Selector::Function { name, args } if name.name.eq_ignore_ascii_case("token") => {
+                    Selector::Function { name, args }
+                        if name.name.eq_ignore_ascii_case("token") =>
+                    {
                         let names: Vec<String> = args
                             .iter()
                             .map(|a| match a {
@@ -262,7 +296,11 @@ fn plan_selection(table: &TableDef, sel: &Selection) -> R<Plan> {
                                 _ => String::new(),
                             })
                             .collect();
-                        (Out::Token, format!("system.token({})", names.join(", ")), CqlType::BigInt)
+                        (
+                            Out::Token,
+                            format!("system.token({})", names.join(", ")),
+                            CqlType::BigInt,
+                        )
                     }
                     _ => return Err(invalid("This selector is not supported by this server yet")),
                 };
@@ -321,7 +359,10 @@ pub async fn run(
     let plan = plan_selection(&table, &q.selection)?;
     let keys = restrict::analyse(&table, &q.where_clause, binds)?;
     if !keys.filters.is_empty() && !q.allow_filtering {
-        let indexed = keys.filters.iter().all(|f| table.indexes.iter().any(|i| i.column == f.column));
+        let indexed = keys
+            .filters
+            .iter()
+            .all(|f| table.indexes.iter().any(|i| i.column == f.column));
         if !indexed {
             return Err(invalid("Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING"));
         }
@@ -393,7 +434,11 @@ pub async fn run(
             None => None,
         };
         loop {
-            let need = if counting { 4096 } else { want.saturating_sub(out_rows.len()).max(1) };
+            let need = if counting {
+                4096
+            } else {
+                want.saturating_sub(out_rows.len()).max(1)
+            };
             let sel = SelectQuery {
                 table: tref,
                 partition: partition.clone(),
@@ -404,7 +449,12 @@ pub async fn run(
                 after: state.after.clone(),
                 now_ms: now,
             };
-            let rows = match s.server.node.query(&Query::Table(TableQuery::Select(Box::new(sel))), false).await {
+            let rows = match s
+                .server
+                .node
+                .query(&Query::Table(TableQuery::Select(Box::new(sel))), false)
+                .await
+            {
                 NodeResponse::Table(Reply::Rows(r)) => r,
                 NodeResponse::Error(e) => return Err(super::error::from_command(&e)),
                 _ => return Err(ErrorResponse::server("unexpected reply to a read")),
@@ -413,7 +463,17 @@ pub async fn run(
             for row in rows.rows {
                 if current_pk.as_ref() != Some(&row.partition) {
                     if let (Some(st), false) = (statics.take(), emitted_in_partition) {
-                        emit(&table, &plan, &st, None, now, &keys.filters, counting, &mut count, &mut out_rows);
+                        emit(
+                            &table,
+                            &plan,
+                            &st,
+                            None,
+                            now,
+                            &keys.filters,
+                            counting,
+                            &mut count,
+                            &mut out_rows,
+                        );
                     }
                     current_pk = Some(row.partition.clone());
                     in_partition = 0;
@@ -427,7 +487,17 @@ pub async fn run(
                 if in_partition >= per_partition || (q.distinct && in_partition >= 1) {
                     continue;
                 }
-                if emit(&table, &plan, &row, statics.as_ref(), now, &keys.filters, counting, &mut count, &mut out_rows) {
+                if emit(
+                    &table,
+                    &plan,
+                    &row,
+                    statics.as_ref(),
+                    now,
+                    &keys.filters,
+                    counting,
+                    &mut count,
+                    &mut out_rows,
+                ) {
                     in_partition += 1;
                     emitted_in_partition = true;
                 }
@@ -454,17 +524,31 @@ pub async fn run(
             }
         }
         if let (Some(st), false) = (statics.take(), emitted_in_partition) {
-            emit(&table, &plan, &st, None, now, &keys.filters, counting, &mut count, &mut out_rows);
+            emit(
+                &table,
+                &plan,
+                &st,
+                None,
+                now,
+                &keys.filters,
+                counting,
+                &mut count,
+                &mut out_rows,
+            );
         }
         current_pk = None;
         state.partition += 1;
         state.after = None;
     }
     if counting {
-        out_rows = vec![plan.outs.iter().map(|o| match o {
-            Out::Count => Some(Value::BigInt(count)),
-            _ => None,
-        }).collect()];
+        out_rows = vec![plan
+            .outs
+            .iter()
+            .map(|o| match o {
+                Out::Count => Some(Value::BigInt(count)),
+                _ => None,
+            })
+            .collect()];
     }
     let (cols, rows) = if q.json {
         json_rows(&plan, out_rows)
@@ -473,10 +557,20 @@ pub async fn run(
     };
     let sp = specs(&table.keyspace, &table.name, &cols);
     let paging = next_state.map(|st| st.encode());
-    Ok(Outcome::Frame(rows_frame(s, stream, &sp, &rows, paging.as_deref(), params.skip_metadata)?))
+    Ok(Outcome::Frame(rows_frame(
+        s,
+        stream,
+        &sp,
+        &rows,
+        paging.as_deref(),
+        params.skip_metadata,
+    )?))
 }
 
-fn json_rows(plan: &Plan, rows: Vec<Vec<Option<Value>>>) -> (Vec<(String, CqlType)>, Vec<Vec<Option<Value>>>) {
+fn json_rows(
+    plan: &Plan,
+    rows: Vec<Vec<Option<Value>>>,
+) -> (Vec<(String, CqlType)>, Vec<Vec<Option<Value>>>) {
     let out = rows
         .into_iter()
         .map(|r| {
@@ -485,7 +579,9 @@ fn json_rows(plan: &Plan, rows: Vec<Vec<Option<Value>>>) -> (Vec<(String, CqlTyp
                 .iter()
                 .zip(&r)
                 .map(|((n, ty), v)| {
-                    let val = v.as_ref().map_or("null".to_string(), |v| codec::value_to_json(ty, v));
+                    let val = v
+                        .as_ref()
+                        .map_or("null".to_string(), |v| codec::value_to_json(ty, v));
                     format!("\"{}\": {val}", n.replace('"', "\\\""))
                 })
                 .collect();
@@ -524,9 +620,15 @@ fn emit(
     };
     for f in filters {
         let have = value_of(f.column);
-        let Some(ty) = table.column_by_id(f.column).map(|c| &c.ty) else { return false };
+        let Some(ty) = table.column_by_id(f.column).map(|c| &c.ty) else {
+            return false;
+        };
         let ok = if !f.any_of.is_empty() {
-            have.as_ref().is_some_and(|h| f.any_of.iter().any(|w| codec::compare_values(ty, h, w).is_eq()))
+            have.as_ref().is_some_and(|h| {
+                f.any_of
+                    .iter()
+                    .any(|w| codec::compare_values(ty, h, w).is_eq())
+            })
         } else {
             match (&have, &f.value, f.op) {
                 (Some(h), Some(w), op) => match op {
@@ -559,7 +661,9 @@ fn emit(
         return true;
     }
     let token = || -> Option<Value> {
-        restrict::token(table, &row.partition).ok().map(Value::BigInt)
+        restrict::token(table, &row.partition)
+            .ok()
+            .map(Value::BigInt)
     };
     out.push(
         plan.outs
@@ -567,9 +671,9 @@ fn emit(
             .map(|o| match o {
                 Out::Column(id) => value_of(*id),
                 Out::WriteTime(id) => cell(*id).map(|c| Value::BigInt(c.timestamp)),
-                Out::Ttl(id) => cell(*id).and_then(|c| c.ttl).map(|(at, _)| {
-                    Value::Int(((at - now).max(0) as f64 / 1000.0).ceil() as i32)
-                }),
+                Out::Ttl(id) => cell(*id)
+                    .and_then(|c| c.ttl)
+                    .map(|(at, _)| Value::Int(((at - now).max(0) as f64 / 1000.0).ceil() as i32)),
                 Out::Token => token(),
                 Out::Count => None,
             })
@@ -578,14 +682,25 @@ fn emit(
     true
 }
 
-async fn system_select(s: &Session, stream: i16, ks: &str, q: &ast::Select, binds: &Binds<'_>) -> R<Outcome> {
+async fn system_select(
+    s: &Session,
+    stream: i16,
+    ks: &str,
+    q: &ast::Select,
+    binds: &Binds<'_>,
+) -> R<Outcome> {
     let schema = s.server.reload_schema(true).await?;
     let Some(columns) = system::columns(ks, &q.table.name) else {
         return Err(invalid(format!("unconfigured table {}", q.table.name)));
     };
     let mut filters = Vec::new();
     for rel in &q.where_clause {
-        if let Relation::Compare { column, op: Operator::Eq, value } = rel {
+        if let Relation::Compare {
+            column,
+            op: Operator::Eq,
+            value,
+        } = rel
+        {
             if let Some((_, ty)) = columns.iter().find(|(n, _)| n == column) {
                 if let Some(v) = values::value(value, ty, binds)? {
                     filters.push((column.clone(), v));
@@ -593,11 +708,12 @@ async fn system_select(s: &Session, stream: i16, ks: &str, q: &ast::Select, bind
             }
         }
     }
-    let rows: SystemRows = match system::select(ks, &q.table.name, &schema, &facts(s, &schema), &filters) {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => return Err(invalid(e.to_string())),
-        None => return Err(invalid(format!("unconfigured table {}", q.table.name))),
-    };
+    let rows: SystemRows =
+        match system::select(ks, &q.table.name, &schema, &facts(s, &schema), &filters) {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => return Err(invalid(e.to_string())),
+            None => return Err(invalid(format!("unconfigured table {}", q.table.name))),
+        };
     // Project the selected columns (aliases and COUNT(*) too).
     let mut picks: Vec<(Option<usize>, String, CqlType)> = Vec::new();
     let mut count = false;
@@ -611,12 +727,24 @@ async fn system_select(s: &Session, stream: i16, ks: &str, q: &ast::Select, bind
             for it in items {
                 match &it.selector {
                     Selector::Column(n) => {
-                        let i = rows.columns.iter().position(|(c, _)| c == n).ok_or_else(|| invalid(format!("Undefined column name {n}")))?;
-                        picks.push((Some(i), it.alias.clone().unwrap_or_else(|| n.clone()), rows.columns[i].1.clone()));
+                        let i = rows
+                            .columns
+                            .iter()
+                            .position(|(c, _)| c == n)
+                            .ok_or_else(|| invalid(format!("Undefined column name {n}")))?;
+                        picks.push((
+                            Some(i),
+                            it.alias.clone().unwrap_or_else(|| n.clone()),
+                            rows.columns[i].1.clone(),
+                        ));
                     }
                     Selector::CountRows => {
                         count = true;
-                        picks.push((None, it.alias.clone().unwrap_or_else(|| "count".into()), CqlType::BigInt));
+                        picks.push((
+                            None,
+                            it.alias.clone().unwrap_or_else(|| "count".into()),
+                            CqlType::BigInt,
+                        ));
                     }
                     _ => return Err(invalid("This selector is not supported on system tables")),
                 }
@@ -631,25 +759,39 @@ async fn system_select(s: &Session, stream: i16, ks: &str, q: &ast::Select, bind
         None => usize::MAX,
     };
     let out: Vec<Vec<Option<Value>>> = if count {
-        vec![picks.iter().map(|(i, _, _)| match i {
-            None => Some(Value::BigInt(rows.rows.len() as i64)),
-            Some(_) => None,
-        }).collect()]
+        vec![picks
+            .iter()
+            .map(|(i, _, _)| match i {
+                None => Some(Value::BigInt(rows.rows.len() as i64)),
+                Some(_) => None,
+            })
+            .collect()]
     } else {
         rows.rows
             .iter()
             .take(limit)
-            .map(|r| picks.iter().map(|(i, _, _)| i.and_then(|i| r.get(i).cloned().flatten())).collect())
+            .map(|r| {
+                picks
+                    .iter()
+                    .map(|(i, _, _)| i.and_then(|i| r.get(i).cloned().flatten()))
+                    .collect()
+            })
             .collect()
     };
     let cols: Vec<(String, CqlType)> = picks.into_iter().map(|(_, n, t)| (n, t)).collect();
     let sp = specs(&rows.keyspace, &rows.table, &cols);
-    Ok(Outcome::Frame(rows_frame(s, stream, &sp, &out, None, false)?))
+    Ok(Outcome::Frame(rows_frame(
+        s, stream, &sp, &out, None, false,
+    )?))
 }
 
 /// What a PREPARE answers: the type of every bind marker (named after its column, as
 /// Cassandra names them), the indexes of the partition key's markers, the result's columns.
-pub async fn prepared_metadata(s: &Session, stmt: &Statement, keyspace: Option<&str>) -> R<PreparedMeta> {
+pub async fn prepared_metadata(
+    s: &Session,
+    stmt: &Statement,
+    keyspace: Option<&str>,
+) -> R<PreparedMeta> {
     let mut binds: Vec<Option<(String, CqlType)>> = vec![None; stmt.bind_markers.len()];
     let mut result = Vec::new();
     let mut table_ref: Option<(String, String)> = None;
@@ -667,9 +809,15 @@ pub async fn prepared_metadata(s: &Session, stmt: &Statement, keyspace: Option<&
         let ks = super::keyspace_of(name, keyspace)?;
         if is_system(ks) {
             if let StatementKind::Select(q) = &stmt.kind {
-                let cols = system::columns(ks, &name.name).ok_or_else(|| invalid(format!("unconfigured table {}", name.name)))?;
+                let cols = system::columns(ks, &name.name)
+                    .ok_or_else(|| invalid(format!("unconfigured table {}", name.name)))?;
                 for rel in &q.where_clause {
-                    if let Relation::Compare { column, value: Term::Bind(m), .. } = rel {
+                    if let Relation::Compare {
+                        column,
+                        value: Term::Bind(m),
+                        ..
+                    } = rel
+                    {
                         if let Some((n, t)) = cols.iter().find(|(n, _)| n == column) {
                             set_bind(&mut binds, m.index, n, t);
                         }
@@ -680,13 +828,20 @@ pub async fn prepared_metadata(s: &Session, stmt: &Statement, keyspace: Option<&
                     Selection::Items(items) => items
                         .iter()
                         .filter_map(|it| match &it.selector {
-                            Selector::Column(n) => cols.iter().find(|(c, _)| c == n).map(|(c, t)| (it.alias.clone().unwrap_or_else(|| c.clone()), t.clone())),
+                            Selector::Column(n) => {
+                                cols.iter().find(|(c, _)| c == n).map(|(c, t)| {
+                                    (it.alias.clone().unwrap_or_else(|| c.clone()), t.clone())
+                                })
+                            }
                             Selector::CountRows => Some(("count".into(), CqlType::BigInt)),
                             _ => None,
                         })
                         .collect(),
                 };
-                result = picked.into_iter().map(|(n, t)| (ks.to_string(), name.name.clone(), n, t)).collect();
+                result = picked
+                    .into_iter()
+                    .map(|(n, t)| (ks.to_string(), name.name.clone(), n, t))
+                    .collect();
                 table_ref = Some((ks.to_string(), name.name.clone()));
             }
         } else {
@@ -702,9 +857,19 @@ pub async fn prepared_metadata(s: &Session, stmt: &Statement, keyspace: Option<&
             StatementKind::Select(q) => {
                 relations = &q.where_clause;
                 let plan = plan_selection(t, &q.selection)?;
-                let cols = if q.json { vec![("[json]".to_string(), CqlType::Text)] } else { plan.cols };
-                result = cols.into_iter().map(|(n, ty)| (t.keyspace.clone(), t.name.clone(), n, ty)).collect();
-                for (term, name) in [(&q.limit, "[limit]"), (&q.per_partition_limit, "[per_partition_limit]")] {
+                let cols = if q.json {
+                    vec![("[json]".to_string(), CqlType::Text)]
+                } else {
+                    plan.cols
+                };
+                result = cols
+                    .into_iter()
+                    .map(|(n, ty)| (t.keyspace.clone(), t.name.clone(), n, ty))
+                    .collect();
+                for (term, name) in [
+                    (&q.limit, "[limit]"),
+                    (&q.per_partition_limit, "[per_partition_limit]"),
+                ] {
                     if let Some(Term::Bind(m)) = term {
                         set_bind(&mut binds, m.index, name, &CqlType::Int);
                     }
@@ -731,23 +896,32 @@ pub async fn prepared_metadata(s: &Session, stmt: &Statement, keyspace: Option<&
                             if let Some(ty) = col_ty(column) {
                                 let ty = match (&ty, a) {
                                     (CqlType::Counter, _) => CqlType::BigInt,
-                                    (CqlType::Map(k, _), Assignment::Subtract { .. }) => CqlType::Set(k.clone()),
+                                    (CqlType::Map(k, _), Assignment::Subtract { .. }) => {
+                                        CqlType::Set(k.clone())
+                                    }
                                     _ => ty,
                                 };
                                 walk_term(&mut binds, value, column, &ty);
                             }
                         }
-                        Assignment::SetElement { column, key, value } => match col_ty(column).as_ref().map(CqlType::unfrozen) {
-                            Some(CqlType::Map(k, v)) => {
-                                walk_term(&mut binds, key, &format!("key({column})"), k);
-                                walk_term(&mut binds, value, &format!("value({column})"), v);
+                        Assignment::SetElement { column, key, value } => {
+                            match col_ty(column).as_ref().map(CqlType::unfrozen) {
+                                Some(CqlType::Map(k, v)) => {
+                                    walk_term(&mut binds, key, &format!("key({column})"), k);
+                                    walk_term(&mut binds, value, &format!("value({column})"), v);
+                                }
+                                Some(CqlType::List(e)) => {
+                                    walk_term(
+                                        &mut binds,
+                                        key,
+                                        &format!("idx({column})"),
+                                        &CqlType::Int,
+                                    );
+                                    walk_term(&mut binds, value, &format!("value({column})"), e);
+                                }
+                                _ => {}
                             }
-                            Some(CqlType::List(e)) => {
-                                walk_term(&mut binds, key, &format!("idx({column})"), &CqlType::Int);
-                                walk_term(&mut binds, value, &format!("value({column})"), e);
-                            }
-                            _ => {}
-                        },
+                        }
                         Assignment::SetField { .. } => {}
                     }
                 }
@@ -761,8 +935,12 @@ pub async fn prepared_metadata(s: &Session, stmt: &Statement, keyspace: Option<&
                 for target in &d.targets {
                     if let DeleteTarget::Element(c, key) = target {
                         match col_ty(c).as_ref().map(CqlType::unfrozen) {
-                            Some(CqlType::Map(k, _)) => walk_term(&mut binds, key, &format!("key({c})"), k),
-                            Some(CqlType::List(_)) => walk_term(&mut binds, key, &format!("idx({c})"), &CqlType::Int),
+                            Some(CqlType::Map(k, _)) => {
+                                walk_term(&mut binds, key, &format!("key({c})"), k)
+                            }
+                            Some(CqlType::List(_)) => {
+                                walk_term(&mut binds, key, &format!("idx({c})"), &CqlType::Int)
+                            }
                             Some(CqlType::Set(e)) => walk_term(&mut binds, key, c, e),
                             _ => {}
                         }
@@ -779,7 +957,9 @@ pub async fn prepared_metadata(s: &Session, stmt: &Statement, keyspace: Option<&
                     if let Some(ty) = col_ty(column) {
                         let ty = match op {
                             Operator::Contains => match ty.unfrozen() {
-                                CqlType::List(e) | CqlType::Set(e) | CqlType::Map(_, e) => (**e).clone(),
+                                CqlType::List(e) | CqlType::Set(e) | CqlType::Map(_, e) => {
+                                    (**e).clone()
+                                }
                                 other => other.clone(),
                             },
                             Operator::ContainsKey => match ty.unfrozen() {
@@ -794,7 +974,12 @@ pub async fn prepared_metadata(s: &Session, stmt: &Statement, keyspace: Option<&
                 Relation::In { column, values } => {
                     if let Some(ty) = col_ty(column) {
                         match values {
-                            InValues::Marker(m) => set_bind(&mut binds, m.index, &format!("in({column})"), &CqlType::List(Box::new(ty))),
+                            InValues::Marker(m) => set_bind(
+                                &mut binds,
+                                m.index,
+                                &format!("in({column})"),
+                                &CqlType::List(Box::new(ty)),
+                            ),
                             InValues::List(terms) => {
                                 for term in terms {
                                     walk_term(&mut binds, term, column, &ty);
@@ -803,20 +988,28 @@ pub async fn prepared_metadata(s: &Session, stmt: &Statement, keyspace: Option<&
                         }
                     }
                 }
-                Relation::Token { value, .. } => walk_term(&mut binds, value, "partition key token", &CqlType::BigInt),
+                Relation::Token { value, .. } => {
+                    walk_term(&mut binds, value, "partition key token", &CqlType::BigInt)
+                }
                 _ => {}
             }
         }
         // The partition key's markers, for token-aware routing.
         let where_terms: Vec<(String, &Term)> = match &stmt.kind {
             StatementKind::Insert(i) => match &i.values {
-                InsertValues::Columns { columns, values } => columns.iter().cloned().zip(values.iter()).collect(),
+                InsertValues::Columns { columns, values } => {
+                    columns.iter().cloned().zip(values.iter()).collect()
+                }
                 _ => Vec::new(),
             },
             _ => relations
                 .iter()
                 .filter_map(|r| match r {
-                    Relation::Compare { column, op: Operator::Eq, value } => Some((column.clone(), value)),
+                    Relation::Compare {
+                        column,
+                        op: Operator::Eq,
+                        value,
+                    } => Some((column.clone(), value)),
                     _ => None,
                 })
                 .collect(),
@@ -866,7 +1059,9 @@ fn using_binds(binds: &mut [Option<(String, CqlType)>], u: &ast::Using) {
 fn if_binds(binds: &mut [Option<(String, CqlType)>], t: &TableDef, c: &ast::IfClause) {
     if let ast::IfClause::Conditions(items) = c {
         for cond in items {
-            if let (Some(col), ast::ConditionTest::Compare(_, term)) = (t.column(&cond.column), &cond.test) {
+            if let (Some(col), ast::ConditionTest::Compare(_, term)) =
+                (t.column(&cond.column), &cond.test)
+            {
                 walk_term(binds, term, &cond.column, &col.ty);
             }
         }
@@ -908,4 +1103,3 @@ fn walk_term(binds: &mut [Option<(String, CqlType)>], term: &Term, name: &str, t
         _ => {}
     }
 }
-

@@ -80,19 +80,37 @@ pub fn value(term: &Term, ty: &CqlType, binds: &Binds<'_>) -> R<Option<Value>> {
             CqlType::Map(kt, vt) => {
                 let mut out = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
-                    let k = value(k, kt, binds)?.ok_or_else(|| invalid("null is not supported inside collections"))?;
-                    let v = value(v, vt, binds)?.ok_or_else(|| invalid("null is not supported inside collections"))?;
-                    out.retain(|(have, _): &(Value, Value)| !crate::cql::codec::compare_values(kt, have, &k).is_eq());
+                    let k = value(k, kt, binds)?
+                        .ok_or_else(|| invalid("null is not supported inside collections"))?;
+                    let v = value(v, vt, binds)?
+                        .ok_or_else(|| invalid("null is not supported inside collections"))?;
+                    out.retain(|(have, _): &(Value, Value)| {
+                        !crate::cql::codec::compare_values(kt, have, &k).is_eq()
+                    });
                     out.push((k, v));
                 }
                 out.sort_by(|a, b| crate::cql::codec::compare_values(kt, &a.0, &b.0));
                 Value::Map(out)
             }
-            CqlType::Udt(u) => udt_from(&entries.iter().map(|(k, v)| (term_name(k), v)).collect::<Vec<_>>(), u, binds)?,
+            CqlType::Udt(u) => udt_from(
+                &entries
+                    .iter()
+                    .map(|(k, v)| (term_name(k), v))
+                    .collect::<Vec<_>>(),
+                u,
+                binds,
+            )?,
             _ => return Err(mismatch(ty, "map literal")),
         },
         Term::Udt(fields) => match ty {
-            CqlType::Udt(u) => udt_from(&fields.iter().map(|(k, v)| (Some(k.clone()), v)).collect::<Vec<_>>(), u, binds)?,
+            CqlType::Udt(u) => udt_from(
+                &fields
+                    .iter()
+                    .map(|(k, v)| (Some(k.clone()), v))
+                    .collect::<Vec<_>>(),
+                u,
+                binds,
+            )?,
             _ => return Err(mismatch(ty, "user type literal")),
         },
         Term::Tuple(items) => match ty {
@@ -120,7 +138,9 @@ pub fn value(term: &Term, ty: &CqlType, binds: &Binds<'_>) -> R<Option<Value>> {
             Some(Value::Float(n)) => Value::Float(-n),
             _ => return Err(invalid("Invalid negation")),
         },
-        Term::Arithmetic(..) => return Err(invalid("Arithmetic operations are not supported here")),
+        Term::Arithmetic(..) => {
+            return Err(invalid("Arithmetic operations are not supported here"))
+        }
     }))
 }
 
@@ -138,12 +158,19 @@ fn udt_from(
 ) -> R<Value> {
     let mut out = vec![None; u.fields.len()];
     for (name, term) in fields {
-        let name = name.as_deref().ok_or_else(|| invalid("Invalid user type literal"))?;
+        let name = name
+            .as_deref()
+            .ok_or_else(|| invalid("Invalid user type literal"))?;
         let i = u
             .fields
             .iter()
             .position(|(f, _)| f == name)
-            .ok_or_else(|| invalid(format!("Unknown field '{name}' in value of user defined type {}", u.name)))?;
+            .ok_or_else(|| {
+                invalid(format!(
+                    "Unknown field '{name}' in value of user defined type {}",
+                    u.name
+                ))
+            })?;
         out[i] = value(term, &u.fields[i].1, binds)?;
     }
     Ok(Value::Udt(out))
@@ -152,7 +179,9 @@ fn udt_from(
 fn non_null(items: &[Term], ty: &CqlType, binds: &Binds<'_>) -> R<Vec<Value>> {
     items
         .iter()
-        .map(|t| value(t, ty, binds)?.ok_or_else(|| invalid("null is not supported inside collections")))
+        .map(|t| {
+            value(t, ty, binds)?.ok_or_else(|| invalid("null is not supported inside collections"))
+        })
         .collect()
 }
 
@@ -191,7 +220,9 @@ pub fn literal(l: &Literal, ty: &CqlType) -> R<Value> {
     Ok(match (l, ty) {
         (Literal::String(s), CqlType::Text) => Value::Text(s.clone()),
         (Literal::String(s), CqlType::Ascii) if s.is_ascii() => Value::Text(s.clone()),
-        (Literal::String(s), CqlType::Timestamp) => Value::Timestamp(parse_timestamp(s).ok_or_else(bad)?),
+        (Literal::String(s), CqlType::Timestamp) => {
+            Value::Timestamp(parse_timestamp(s).ok_or_else(bad)?)
+        }
         (Literal::String(s), CqlType::Date) => Value::Date(parse_date(s).ok_or_else(bad)?),
         (Literal::String(s), CqlType::Time) => Value::Time(parse_time(s).ok_or_else(bad)?),
         (Literal::String(s), CqlType::Inet) => Value::Inet(s.parse::<IpAddr>().map_err(|_| bad())?),
@@ -217,7 +248,10 @@ fn literal_text(l: &Literal) -> String {
         Literal::Integer(s) | Literal::Float(s) | Literal::Duration(s) => s.clone(),
         Literal::Boolean(b) => b.to_string(),
         Literal::Uuid(u) => uuid::Uuid::from_bytes(*u).to_string(),
-        Literal::Blob(b) => format!("0x{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
+        Literal::Blob(b) => format!(
+            "0x{}",
+            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+        ),
         Literal::Null => "null".into(),
     }
 }
@@ -290,7 +324,11 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     };
     let days = date_days(date)?;
     let (time, zone) = split_zone(rest);
-    let nanos = if time.is_empty() { 0 } else { parse_time(time)? };
+    let nanos = if time.is_empty() {
+        0
+    } else {
+        parse_time(time)?
+    };
     let offset_min = zone_minutes(zone)?;
     Some(days * 86_400_000 + nanos / 1_000_000 - offset_min * 60_000)
 }
@@ -313,7 +351,10 @@ fn zone_minutes(z: &str) -> Option<i64> {
     let digits: String = z[1..].chars().filter(|c| c.is_ascii_digit()).collect();
     let (h, m) = match digits.len() {
         2 => (digits.parse::<i64>().ok()?, 0),
-        4 => (digits[..2].parse::<i64>().ok()?, digits[2..].parse::<i64>().ok()?),
+        4 => (
+            digits[..2].parse::<i64>().ok()?,
+            digits[2..].parse::<i64>().ok()?,
+        ),
         _ => return None,
     };
     Some(sign * (h * 60 + m))
@@ -384,7 +425,9 @@ fn function(name: &str, args: &[Term], ty: &CqlType, binds: &Binds<'_>) -> R<Opt
     let arg = |i: usize, t: &CqlType| -> R<Option<Value>> {
         match args.get(i) {
             Some(a) => value(a, t, binds),
-            None => Err(invalid(format!("Invalid number of arguments in call to function {name}"))),
+            None => Err(invalid(format!(
+                "Invalid number of arguments in call to function {name}"
+            ))),
         }
     };
     let now = crate::node::now_ms();
@@ -413,8 +456,13 @@ fn function(name: &str, args: &[Term], ty: &CqlType, binds: &Binds<'_>) -> R<Opt
                 let mut u = [0u8; 16];
                 u[0..4].copy_from_slice(&(ticks as u32).to_be_bytes());
                 u[4..6].copy_from_slice(&((ticks >> 32) as u16).to_be_bytes());
-                u[6..8].copy_from_slice(&((((ticks >> 48) as u16) & 0x0fff) | 0x1000).to_be_bytes());
-                let tail = if name == "mintimeuuid" { [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80] } else { [0x7f; 8] };
+                u[6..8]
+                    .copy_from_slice(&((((ticks >> 48) as u16) & 0x0fff) | 0x1000).to_be_bytes());
+                let tail = if name == "mintimeuuid" {
+                    [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80]
+                } else {
+                    [0x7f; 8]
+                };
                 u[8..].copy_from_slice(&tail);
                 Value::Uuid(u)
             }

@@ -61,7 +61,9 @@ pub async fn run_batch_statement(
         match plan(s, &kind, keyspace, ts, Some(write_time(ts)), binds).await? {
             Planned::Plain(m) => all.extend(m),
             Planned::Conditional(..) => {
-                return Err(invalid("Conditional statements in batches are not supported by this server"))
+                return Err(invalid(
+                    "Conditional statements in batches are not supported by this server",
+                ))
             }
         }
     }
@@ -80,12 +82,18 @@ pub async fn run_batch(
         let binds = Binds { values };
         match &st.kind {
             StatementKind::Insert(_) | StatementKind::Update(_) | StatementKind::Delete(_) => {}
-            _ => return Err(invalid("Only INSERT, UPDATE and DELETE statements are allowed in a BATCH")),
+            _ => {
+                return Err(invalid(
+                    "Only INSERT, UPDATE and DELETE statements are allowed in a BATCH",
+                ))
+            }
         }
         match plan(s, &st.kind, ks.as_deref(), client_ts, Some(ts), &binds).await? {
             Planned::Plain(m) => all.extend(m),
             Planned::Conditional(..) => {
-                return Err(invalid("Conditional statements in batches are not supported by this server"))
+                return Err(invalid(
+                    "Conditional statements in batches are not supported by this server",
+                ))
             }
         }
     }
@@ -110,9 +118,15 @@ async fn conditional(s: &Session, m: Mutation, c: Condition, table: &TableDef) -
     )
     .await?;
     let NodeResponse::Table(Reply::Applied { applied, row }) = r else {
-        return Err(ErrorResponse::server("unexpected reply to a conditional write"));
+        return Err(ErrorResponse::server(
+            "unexpected reply to a conditional write",
+        ));
     };
-    Ok(Outcome::Frame(super::select::applied_frame(s, table, applied, row.as_deref())))
+    Ok(Outcome::Applied {
+        table: Box::new(table.clone()),
+        applied,
+        row,
+    })
 }
 
 fn int_term(t: &Option<Term>, binds: &Binds<'_>, ty: CqlType) -> R<Option<i64>> {
@@ -131,8 +145,16 @@ fn using_timestamp(u: &Using, binds: &Binds<'_>) -> R<Option<i64>> {
 /// The TTL of a write: `USING TTL`, else the table's default; as (deadline ms, seconds).
 fn ttl(u: &Using, table: &TableDef, binds: &Binds<'_>) -> R<Option<(i64, i32)>> {
     let secs = match int_term(&u.ttl, binds, CqlType::Int)? {
-        Some(n) if n < 0 => return Err(invalid(format!("A TTL must be greater or equal to 0, but was {n}"))),
-        Some(n) if n > 630_720_000 => return Err(invalid(format!("ttl is too large. requested ({n}) maximum (630720000)"))),
+        Some(n) if n < 0 => {
+            return Err(invalid(format!(
+                "A TTL must be greater or equal to 0, but was {n}"
+            )))
+        }
+        Some(n) if n > 630_720_000 => {
+            return Err(invalid(format!(
+                "ttl is too large. requested ({n}) maximum (630720000)"
+            )))
+        }
         Some(n) => n as i32,
         None => table.options.default_time_to_live,
     };
@@ -202,7 +224,9 @@ impl Target<'_> {
                 .get(self.keys.clustering_eq.len())
                 .map(|c| c.name.clone())
                 .unwrap_or_default();
-            return Err(invalid(format!("Some clustering keys are missing: {missing}")));
+            return Err(invalid(format!(
+                "Some clustering keys are missing: {missing}"
+            )));
         }
         Ok(self.keys.clustering_eq.clone())
     }
@@ -256,7 +280,9 @@ async fn insert(
             }
             kind => {
                 if matches!(col.ty, CqlType::Counter) {
-                    return Err(invalid("INSERT statements are not allowed on counter tables, use UPDATE instead"));
+                    return Err(invalid(
+                        "INSERT statements are not allowed on counter tables, use UPDATE instead",
+                    ));
                 }
                 match values::eval(term, &col.ty, binds)? {
                     Eval::Unset => {}
@@ -272,9 +298,21 @@ async fn insert(
             }
         }
     }
-    for c in table.partition_key().iter().chain(table.clustering().iter()) {
+    for c in table
+        .partition_key()
+        .iter()
+        .chain(table.clustering().iter())
+    {
         if !columns.contains(&c.name) {
-            return Err(invalid(format!("Some {} key parts are missing: {}", if c.kind == ColumnKind::PartitionKey { "partition" } else { "clustering" }, c.name)));
+            return Err(invalid(format!(
+                "Some {} key parts are missing: {}",
+                if c.kind == ColumnKind::PartitionKey {
+                    "partition"
+                } else {
+                    "clustering"
+                },
+                c.name
+            )));
         }
     }
     let keys = restrict::analyse(&table, &relations, binds)?;
@@ -298,7 +336,11 @@ async fn insert(
     let mut m = t.mutations(clustering, op)?;
     if i.if_not_exists {
         let one = m.pop().ok_or_else(|| invalid("Missing key"))?;
-        return Ok(Planned::Conditional(one, Condition::NotExists, t.table.clone()));
+        return Ok(Planned::Conditional(
+            one,
+            Condition::NotExists,
+            t.table.clone(),
+        ));
     }
     Ok(Planned::Plain(m))
 }
@@ -328,7 +370,9 @@ async fn update(
             .column(name)
             .ok_or_else(|| invalid(format!("Undefined column name {name}")))?;
         if matches!(col.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) {
-            return Err(invalid(format!("PRIMARY KEY part {name} found in SET part")));
+            return Err(invalid(format!(
+                "PRIMARY KEY part {name} found in SET part"
+            )));
         }
         let ty = col.ty.unfrozen();
         let op = match a {
@@ -353,22 +397,39 @@ async fn update(
                     }
                     CqlType::List(_) => {
                         let v = values::value(value, ty, binds)?.unwrap_or(Value::List(Vec::new()));
-                        let Value::List(items) = v else { return Err(invalid("Invalid list value")) };
-                        if add { CellOp::Append(items) } else { CellOp::Remove(Value::List(items)) }
+                        let Value::List(items) = v else {
+                            return Err(invalid("Invalid list value"));
+                        };
+                        if add {
+                            CellOp::Append(items)
+                        } else {
+                            CellOp::Remove(Value::List(items))
+                        }
                     }
                     CqlType::Set(_) => {
                         let v = values::value(value, ty, binds)?.unwrap_or(Value::Set(Vec::new()));
-                        if add { CellOp::Union(v) } else { CellOp::Remove(v) }
+                        if add {
+                            CellOp::Union(v)
+                        } else {
+                            CellOp::Remove(v)
+                        }
                     }
                     CqlType::Map(k, _) => {
                         if add {
-                            CellOp::Union(values::value(value, ty, binds)?.unwrap_or(Value::Map(Vec::new())))
+                            CellOp::Union(
+                                values::value(value, ty, binds)?.unwrap_or(Value::Map(Vec::new())),
+                            )
                         } else {
                             let keys_ty = CqlType::Set(k.clone());
-                            CellOp::Remove(values::value(value, &keys_ty, binds)?.unwrap_or(Value::Set(Vec::new())))
+                            CellOp::Remove(
+                                values::value(value, &keys_ty, binds)?
+                                    .unwrap_or(Value::Set(Vec::new())),
+                            )
                         }
                     }
-                    _ => return Err(invalid(format!("Invalid operation ({name} = {name} + ...) for non counter column {name}"))),
+                    _ => return Err(invalid(format!(
+                        "Invalid operation ({name} = {name} + ...) for non counter column {name}"
+                    ))),
                 }
             }
             Assignment::Prepend { value, .. } => match values::value(value, ty, binds)? {
@@ -384,13 +445,20 @@ async fn update(
                     CellOp::SetIndex(i, values::value(value, e, binds)?)
                 }
                 CqlType::Map(kt, vt) => {
-                    let k = values::value(key, kt, binds)?.ok_or_else(|| invalid("Invalid null value for map key"))?;
+                    let k = values::value(key, kt, binds)?
+                        .ok_or_else(|| invalid("Invalid null value for map key"))?;
                     CellOp::SetKey(k, values::value(value, vt, binds)?)
                 }
-                _ => return Err(invalid(format!("Invalid operation for non collection column {name}"))),
+                _ => {
+                    return Err(invalid(format!(
+                        "Invalid operation for non collection column {name}"
+                    )))
+                }
             },
             Assignment::SetField { .. } => {
-                return Err(invalid("Setting a single field of a user type is not supported by this server yet"))
+                return Err(invalid(
+                    "Setting a single field of a user type is not supported by this server yet",
+                ))
             }
         };
         if col.kind == ColumnKind::Static {
@@ -411,7 +479,11 @@ async fn update(
         ts,
         _binds: binds,
     };
-    let clustering = if only_statics { Vec::new() } else { t.full_clustering()? };
+    let clustering = if only_statics {
+        Vec::new()
+    } else {
+        t.full_clustering()?
+    };
     let op = RowOp::Upsert {
         marker: false,
         cells,
@@ -441,7 +513,9 @@ fn condition(table: &TableDef, c: &IfClause, binds: &Binds<'_>) -> R<Option<Cond
                     return Err(invalid("Conditions on collection elements or fields are not supported by this server yet"));
                 };
                 let ast::ConditionTest::Compare(op, term) = &cond.test else {
-                    return Err(invalid("IN conditions are not supported by this server yet"));
+                    return Err(invalid(
+                        "IN conditions are not supported by this server yet",
+                    ));
                 };
                 let op = match op {
                     Operator::Eq => CompareOp::Eq,
@@ -473,9 +547,13 @@ async fn delete(
         Some(t) => t,
         None => batch_ts.unwrap_or_else(|| write_time(client_ts)),
     };
-    let ranged = !matches!(keys.range.start, crate::command::table::Bound::Unbounded | crate::command::table::Bound::Included(_))
-        || !matches!(keys.range.end, crate::command::table::Bound::Unbounded | crate::command::table::Bound::Included(_))
-        || keys.range.start != keys.range.end;
+    let ranged = !matches!(
+        keys.range.start,
+        crate::command::table::Bound::Unbounded | crate::command::table::Bound::Included(_)
+    ) || !matches!(
+        keys.range.end,
+        crate::command::table::Bound::Unbounded | crate::command::table::Bound::Included(_)
+    ) || keys.range.start != keys.range.end;
     let t = Target {
         ttl: None,
         table: Arc::new(table),
@@ -485,10 +563,17 @@ async fn delete(
     };
     let n_ck = t.table.clustering().len();
     let mut m = if d.targets.is_empty() {
-        if t.keys.clustering_eq.is_empty() && t.keys.clustering_in.is_empty() && matches!(t.keys.range.start, crate::command::table::Bound::Unbounded) && matches!(t.keys.range.end, crate::command::table::Bound::Unbounded) {
+        if t.keys.clustering_eq.is_empty()
+            && t.keys.clustering_in.is_empty()
+            && matches!(t.keys.range.start, crate::command::table::Bound::Unbounded)
+            && matches!(t.keys.range.end, crate::command::table::Bound::Unbounded)
+        {
             t.mutations(Vec::new(), RowOp::DeletePartition)?
         } else if ranged && t.keys.clustering_eq.len() < n_ck {
-            t.mutations(t.keys.clustering_eq.clone(), RowOp::DeleteRange(Box::new(t.keys.range.clone())))?
+            t.mutations(
+                t.keys.clustering_eq.clone(),
+                RowOp::DeleteRange(Box::new(t.keys.range.clone())),
+            )?
         } else {
             t.mutations(t.keys.clustering_eq.clone(), RowOp::DeleteRows)?
         }
@@ -498,14 +583,18 @@ async fn delete(
         let mut elements = Vec::new();
         for target in &d.targets {
             let name = match target {
-                DeleteTarget::Column(n) | DeleteTarget::Element(n, _) | DeleteTarget::Field(n, _) => n,
+                DeleteTarget::Column(n)
+                | DeleteTarget::Element(n, _)
+                | DeleteTarget::Field(n, _) => n,
             };
             let col = t
                 .table
                 .column(name)
                 .ok_or_else(|| invalid(format!("Undefined column name {name}")))?;
             if matches!(col.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) {
-                return Err(invalid(format!("Invalid identifier {name} for deletion (should not be a PRIMARY KEY part)")));
+                return Err(invalid(format!(
+                    "Invalid identifier {name} for deletion (should not be a PRIMARY KEY part)"
+                )));
             }
             match target {
                 DeleteTarget::Column(_) => {
@@ -518,24 +607,36 @@ async fn delete(
                 DeleteTarget::Element(_, key) => {
                     let op = match col.ty.unfrozen() {
                         CqlType::Map(kt, _) => CellOp::SetKey(
-                            values::value(key, kt, binds)?.ok_or_else(|| invalid("Invalid null map key"))?,
+                            values::value(key, kt, binds)?
+                                .ok_or_else(|| invalid("Invalid null map key"))?,
                             None,
                         ),
                         CqlType::List(_) => match values::value(key, &CqlType::Int, binds)? {
                             Some(Value::Int(i)) => CellOp::SetIndex(i, None),
                             _ => return Err(invalid("Invalid list index")),
                         },
-                        CqlType::Set(e) => CellOp::Remove(Value::Set(vec![values::value(key, e, binds)?.ok_or_else(|| invalid("Invalid null set element"))?])),
-                        _ => return Err(invalid(format!("Invalid deletion operation for non collection column {name}"))),
+                        CqlType::Set(e) => {
+                            CellOp::Remove(Value::Set(vec![values::value(key, e, binds)?
+                                .ok_or_else(|| invalid("Invalid null set element"))?]))
+                        }
+                        _ => {
+                            return Err(invalid(format!(
+                                "Invalid deletion operation for non collection column {name}"
+                            )))
+                        }
                     };
                     elements.push((col.id, op));
                 }
-                DeleteTarget::Field(..) => {
-                    return Err(invalid("Deleting a single field of a user type is not supported by this server yet"))
-                }
+                DeleteTarget::Field(..) => return Err(invalid(
+                    "Deleting a single field of a user type is not supported by this server yet",
+                )),
             }
         }
-        let clustering = if cells.is_empty() && elements.is_empty() { Vec::new() } else { t.full_clustering()? };
+        let clustering = if cells.is_empty() && elements.is_empty() {
+            Vec::new()
+        } else {
+            t.full_clustering()?
+        };
         let mut m = t.mutations(clustering.clone(), RowOp::DeleteCells { cells, statics })?;
         if !elements.is_empty() {
             m.extend(t.mutations(

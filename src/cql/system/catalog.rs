@@ -248,10 +248,8 @@ const VIEWS_REST: &[(&str, &str)] = &[
 
 /// `system_schema.views`' regular columns, in name order.
 pub fn views_regular() -> Vec<(&'static str, &'static str)> {
-    let head: &[(&str, &str)] = table_options!(
-        ("base_table_id", "uuid"),
-        ("base_table_name", "text")
-    );
+    let head: &[(&str, &str)] =
+        table_options!(("base_table_id", "uuid"), ("base_table_name", "text"));
     head.iter().chain(VIEWS_REST).copied().collect()
 }
 
@@ -594,7 +592,11 @@ mod tests {
                 "speculative_retry",
             ]
         );
-        let types: Vec<String> = KEYSPACES.columns().iter().map(|(_, t)| type_name(t)).collect();
+        let types: Vec<String> = KEYSPACES
+            .columns()
+            .iter()
+            .map(|(_, t)| type_name(t))
+            .collect();
         assert_eq!(types, ["text", "boolean", "frozen<map<text, text>>"]);
         let local = LOCAL.columns();
         assert_eq!(local.len(), 20);
@@ -603,8 +605,14 @@ mod tests {
 
     #[test]
     fn system_table_ids_are_stable_and_distinct() {
-        assert_eq!(system_table_id("system", "local"), system_table_id("system", "local"));
-        assert_ne!(system_table_id("system", "local"), system_table_id("system", "peers"));
+        assert_eq!(
+            system_table_id("system", "local"),
+            system_table_id("system", "local")
+        );
+        assert_ne!(
+            system_table_id("system", "local"),
+            system_table_id("system", "peers")
+        );
         assert_eq!(system_table_id("system", "local")[6] >> 4, 3);
     }
 }

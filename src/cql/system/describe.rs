@@ -102,15 +102,18 @@ pub fn describe(
     };
     Ok(match target {
         DescribeTarget::Cluster => cluster(current, facts),
-        DescribeTarget::Keyspaces => listing(sorted_keyspaces(s).map(|k| keyspace_element(k)).collect()),
+        DescribeTarget::Keyspaces => listing(sorted_keyspaces(s).map(keyspace_element).collect()),
         DescribeTarget::Tables => listing(per_keyspace(s, current, |k| {
             sorted_tables(s, &k.name)
                 .into_iter()
-                .map(|t| table_element(t))
+                .map(table_element)
                 .collect()
         })?),
         DescribeTarget::Types => listing(per_keyspace(s, current, |k| {
-            sorted_types(s, &k.name).into_iter().map(type_element).collect()
+            sorted_types(s, &k.name)
+                .into_iter()
+                .map(type_element)
+                .collect()
         })?),
         // No user functions or aggregates exist here: the listing is empty, but the keyspace
         // in use must still exist, as Cassandra checks.
@@ -135,7 +138,10 @@ pub fn describe(
             let ks = keyspace_or_current(keyspace.as_deref(), current)?;
             let k = existing_keyspace(s, ks)?;
             let u = s.udt(&k.name, name).ok_or_else(|| {
-                invalid(format!("User defined type '{name}' not found in '{}'", k.name))
+                invalid(format!(
+                    "User defined type '{name}' not found in '{}'",
+                    k.name
+                ))
             })?;
             detailed(vec![type_element(u)])
         }
@@ -143,7 +149,9 @@ pub fn describe(
             let ks = keyspace_or_current(keyspace.as_deref(), current)?;
             detailed(vec![index_element(s, existing_keyspace(s, ks)?, name)?])
         }
-        DescribeTarget::Name { keyspace, name } => detailed(generic(s, keyspace.as_deref(), name, current)?),
+        DescribeTarget::Name { keyspace, name } => {
+            detailed(generic(s, keyspace.as_deref(), name, current)?)
+        }
     })
 }
 
@@ -251,9 +259,9 @@ fn keyspace_elements(s: &Schema, k: &KeyspaceDef, only: bool) -> Vec<Element> {
 }
 
 fn table_elements(s: &Schema, k: &KeyspaceDef, name: &str) -> Result<Vec<Element>, SystemError> {
-    let t = s.table(&k.name, name).ok_or_else(|| {
-        invalid(format!("Table '{name}' not found in keyspace '{}'", k.name))
-    })?;
+    let t = s
+        .table(&k.name, name)
+        .ok_or_else(|| invalid(format!("Table '{name}' not found in keyspace '{}'", k.name)))?;
     let mut out = vec![table_element(t)];
     out.extend(index_elements(t));
     Ok(out)
@@ -436,11 +444,18 @@ fn table_element(t: &TableDef) -> Element {
         let order: Vec<String> = ck
             .iter()
             .map(|c| {
-                let dir = if c.order == Order::Desc { "DESC" } else { "ASC" };
+                let dir = if c.order == Order::Desc {
+                    "DESC"
+                } else {
+                    "ASC"
+                };
                 format!("{} {dir}", maybe_quote(&c.name))
             })
             .collect();
-        cql.push_str(&format!("CLUSTERING ORDER BY ({})\n    AND ", order.join(", ")));
+        cql.push_str(&format!(
+            "CLUSTERING ORDER BY ({})\n    AND ",
+            order.join(", ")
+        ));
     }
     if virtual_table {
         cql.push_str(&format!("comment = {};\n*/", quoted(&t.options.comment)));
@@ -490,7 +505,10 @@ fn cluster(current: Option<&str>, facts: &NodeFacts) -> SystemRows {
         .collect();
     let mut row: Row = vec![
         Some(Value::Text(facts.cluster_name.clone())),
-        Some(Value::Text(trim(&facts.partitioner, "org.apache.cassandra.dht."))),
+        Some(Value::Text(trim(
+            &facts.partitioner,
+            "org.apache.cassandra.dht.",
+        ))),
         // Every node is in datacenter1/rack1, which is what SimpleSnitch reports.
         Some(Value::Text("SimpleSnitch".into())),
     ];
@@ -499,7 +517,9 @@ fn cluster(current: Option<&str>, facts: &NodeFacts) -> SystemRows {
             "range_ownership".into(),
             CqlType::Frozen(Box::new(CqlType::Map(
                 Box::new(CqlType::Text),
-                Box::new(CqlType::Frozen(Box::new(CqlType::List(Box::new(CqlType::Text))))),
+                Box::new(CqlType::Frozen(Box::new(CqlType::List(Box::new(
+                    CqlType::Text,
+                ))))),
             ))),
         ));
         row.push(Some(range_ownership(facts)));
@@ -550,4 +570,306 @@ fn range_ownership(facts: &NodeFacts) -> Value {
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cql::system::tests::{sample_facts, sample_schema};
+
+    fn run(target: DescribeTarget, current: Option<&str>) -> Result<SystemRows, SystemError> {
+        describe(&target, current, &sample_schema(), &sample_facts())
+    }
+
+    fn texts(r: &SystemRows, col: &str) -> Vec<String> {
+        let i = r
+            .columns
+            .iter()
+            .position(|(n, _)| n == col)
+            .unwrap_or(usize::MAX);
+        r.rows
+            .iter()
+            .filter_map(|row| match row.get(i) {
+                Some(Some(Value::Text(t))) => Some(t.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const DEFAULT_OPTIONS: &str = "    AND additional_write_policy = '99p'
+    AND bloom_filter_fp_chance = 0.01
+    AND caching = {'keys': 'ALL', 'rows_per_partition': 'NONE'}
+    AND cdc = false
+    AND comment = ''
+    AND compaction = {'class': 'org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy', 'max_threshold': '32', 'min_threshold': '4'}
+    AND compression = {'chunk_length_in_kb': '16', 'class': 'org.apache.cassandra.io.compress.LZ4Compressor'}
+    AND memtable = 'default'
+    AND crc_check_chance = 1.0
+    AND default_time_to_live = 0
+    AND extensions = {}
+    AND gc_grace_seconds = 864000
+    AND max_index_interval = 2048
+    AND memtable_flush_period_in_ms = 0
+    AND min_index_interval = 128
+    AND read_repair = 'BLOCKING'
+    AND speculative_retry = '99p';";
+
+    #[test]
+    fn table_reads_like_cassandra_41() {
+        let target = DescribeTarget::Table {
+            keyspace: None,
+            name: "orders".into(),
+        };
+        let r = run(target, Some("shop")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.keyspace, "system");
+        assert_eq!(r.table, "describe");
+        let names: Vec<&str> = r.columns.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["keyspace_name", "type", "name", "create_statement"]);
+        let expected = format!(
+            "CREATE TABLE shop.orders (
+    user text,
+    ts timestamp,
+    id uuid,
+    total decimal,
+    PRIMARY KEY (user, ts, id)
+) WITH CLUSTERING ORDER BY (ts DESC, id ASC)
+{DEFAULT_OPTIONS}"
+        );
+        assert_eq!(texts(&r, "create_statement"), [expected]);
+        assert_eq!(texts(&r, "type"), ["table"]);
+    }
+
+    #[test]
+    fn single_key_table_with_indexes() {
+        let target = DescribeTarget::Table {
+            keyspace: Some("shop".into()),
+            name: "users".into(),
+        };
+        let r = run(target, None).unwrap_or_else(|e| panic!("{e}"));
+        let cql = texts(&r, "create_statement");
+        assert_eq!(cql.len(), 3);
+        let head = "CREATE TABLE shop.users (
+    id uuid PRIMARY KEY,
+    addr frozen<address>,
+    name text,
+    tags set<text>
+) WITH additional_write_policy = '99p'\n";
+        assert!(cql[0].starts_with(head), "{}", cql[0]);
+        assert!(cql[0].contains("\n    AND comment = 'people'\n"));
+        assert!(cql[0].contains("\n    AND gc_grace_seconds = 3600\n"));
+        assert_eq!(cql[1], "CREATE INDEX users_name_idx ON shop.users (name);");
+        assert_eq!(
+            cql[2],
+            "CREATE INDEX users_tags_idx ON shop.users (values(tags));"
+        );
+        assert_eq!(texts(&r, "type"), ["table", "index", "index"]);
+    }
+
+    #[test]
+    fn keyspace_lists_keyspace_types_tables_and_indexes() {
+        let r = run(
+            DescribeTarget::Keyspace {
+                name: Some("shop".into()),
+                only: false,
+            },
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            texts(&r, "name"),
+            [
+                "shop",
+                "address",
+                "orders",
+                "users",
+                "users_name_idx",
+                "users_tags_idx"
+            ]
+        );
+        let cql = texts(&r, "create_statement");
+        assert_eq!(
+            cql[0],
+            "CREATE KEYSPACE shop WITH replication = {'class': 'org.apache.cassandra.locator.SimpleStrategy', 'replication_factor': '1'}  AND durable_writes = true;"
+        );
+        assert_eq!(
+            cql[1],
+            "CREATE TYPE shop.address (\n    street text,\n    city text\n);"
+        );
+        let only = run(
+            DescribeTarget::Keyspace {
+                name: None,
+                only: true,
+            },
+            Some("shop"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(only.rows.len(), 1);
+    }
+
+    #[test]
+    fn errors_are_worded_like_cassandra() {
+        let err = |t, cur| run(t, cur).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            err(
+                DescribeTarget::Keyspace {
+                    name: Some("x".into()),
+                    only: false
+                },
+                None
+            ),
+            "'x' not found in keyspaces"
+        );
+        assert_eq!(
+            err(
+                DescribeTarget::Table {
+                    keyspace: None,
+                    name: "t".into()
+                },
+                None
+            ),
+            "No keyspace specified and no current keyspace"
+        );
+        assert_eq!(
+            err(
+                DescribeTarget::Table {
+                    keyspace: None,
+                    name: "t".into()
+                },
+                Some("shop")
+            ),
+            "Table 't' not found in keyspace 'shop'"
+        );
+        assert_eq!(
+            err(
+                DescribeTarget::Type {
+                    keyspace: Some("shop".into()),
+                    name: "t".into()
+                },
+                None
+            ),
+            "User defined type 't' not found in 'shop'"
+        );
+        assert_eq!(
+            err(
+                DescribeTarget::Name {
+                    keyspace: None,
+                    name: "t".into()
+                },
+                Some("shop")
+            ),
+            "'t' not found in keyspace 'shop'"
+        );
+        assert_eq!(
+            err(DescribeTarget::Tables, Some("nope")),
+            "'nope' not found in keyspaces"
+        );
+    }
+
+    #[test]
+    fn listings() {
+        let ks = run(DescribeTarget::Keyspaces, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ks.columns.len(), 3);
+        assert_eq!(
+            texts(&ks, "name"),
+            [
+                "shop",
+                "system",
+                "system_auth",
+                "system_distributed",
+                "system_schema",
+                "system_traces",
+                "system_virtual_schema"
+            ]
+        );
+        let tables = run(DescribeTarget::Tables, Some("shop")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(texts(&tables, "name"), ["orders", "users"]);
+        assert_eq!(texts(&tables, "type"), ["table", "table"]);
+        let all = run(DescribeTarget::Tables, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(texts(&all, "keyspace_name")[0], "shop");
+        assert!(texts(&all, "name").contains(&"local".to_string()));
+        let types = run(DescribeTarget::Types, Some("shop")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(texts(&types, "name"), ["address"]);
+        let funcs = run(DescribeTarget::Functions, Some("shop")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(funcs.rows.is_empty());
+        assert_eq!(funcs.columns.len(), 3);
+    }
+
+    #[test]
+    fn schema_leaves_out_system_keyspaces_unless_full() {
+        let s = run(DescribeTarget::Schema { full: false }, None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(texts(&s, "keyspace_name").iter().all(|k| k == "shop"));
+        let full =
+            run(DescribeTarget::Schema { full: true }, None).unwrap_or_else(|e| panic!("{e}"));
+        let cql = texts(&full, "create_statement");
+        assert!(cql.iter().any(|c| c.starts_with(
+            "CREATE KEYSPACE system WITH replication = {'class': 'org.apache.cassandra.locator.LocalStrategy'}  AND durable_writes = true;"
+        )));
+        assert!(cql.iter().any(|c| c.starts_with(
+            "CREATE TABLE system.local (\n    key text PRIMARY KEY,\n    bootstrapped text,"
+        )));
+        assert!(cql.contains(
+            &"/*\nWarning: Keyspace system_virtual_schema is a virtual keyspace and cannot be recreated with CQL.\nStructure, for reference:\nVIRTUAL KEYSPACE system_virtual_schema;\n*/".to_string()
+        ));
+        let vt = cql
+            .iter()
+            .find(|c| c.contains("VIRTUAL TABLE system_virtual_schema.tables"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            vt,
+            "/*\nWarning: Table system_virtual_schema.tables is a virtual table and cannot be recreated with CQL.\nStructure, for reference:\nVIRTUAL TABLE system_virtual_schema.tables (\n    keyspace_name text,\n    table_name text,\n    comment text,\n    PRIMARY KEY (keyspace_name, table_name)\n) WITH CLUSTERING ORDER BY (table_name ASC)\n    AND comment = 'virtual table definitions';\n*/"
+        );
+    }
+
+    #[test]
+    fn generic_name_finds_keyspace_table_or_index() {
+        let name = |n: &str| DescribeTarget::Name {
+            keyspace: None,
+            name: n.into(),
+        };
+        let k = run(name("shop"), None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(texts(&k, "type")[0], "keyspace");
+        let t = run(name("orders"), Some("shop")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(texts(&t, "type"), ["table"]);
+        let i = run(name("users_name_idx"), Some("shop")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(texts(&i, "type"), ["index"]);
+        let idx = run(
+            DescribeTarget::Index {
+                keyspace: Some("shop".into()),
+                name: "users_tags_idx".into(),
+            },
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(texts(&idx, "name"), ["users_tags_idx"]);
+    }
+
+    #[test]
+    fn cluster_shows_ring_only_for_user_keyspaces() {
+        let c = run(DescribeTarget::Cluster, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(texts(&c, "cluster"), ["Test Cluster"]);
+        assert_eq!(texts(&c, "partitioner"), ["Murmur3Partitioner"]);
+        assert_eq!(texts(&c, "snitch"), ["SimpleSnitch"]);
+        assert_eq!(c.columns.len(), 3);
+        let with_ring =
+            run(DescribeTarget::Cluster, Some("shop")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(with_ring.columns.len(), 4);
+        let ring = with_ring.rows[0][3].clone();
+        let t = |s: &str| Value::Text(s.into());
+        assert_eq!(
+            ring,
+            Some(Value::Map(vec![
+                (
+                    t("-9223372036854775808"),
+                    Value::List(vec![t("10.0.0.1:7000"), t("10.0.0.2:7000")])
+                ),
+                (
+                    t("0"),
+                    Value::List(vec![t("10.0.0.2:7000"), t("10.0.0.1:7000")])
+                ),
+            ]))
+        );
+        let system = run(DescribeTarget::Cluster, Some("system")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(system.columns.len(), 3);
+    }
 }

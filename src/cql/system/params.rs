@@ -213,7 +213,10 @@ impl TableParams {
             ("compression", compression),
             ("memtable", quoted(&self.memtable)),
             ("crc_check_chance", java_double(self.crc_check_chance)),
-            ("default_time_to_live", self.default_time_to_live.to_string()),
+            (
+                "default_time_to_live",
+                self.default_time_to_live.to_string(),
+            ),
             ("extensions", extensions),
             ("gc_grace_seconds", self.gc_grace_seconds.to_string()),
             ("max_index_interval", self.max_index_interval.to_string()),
@@ -288,7 +291,10 @@ fn normalize_compression(given: &[(String, String)]) -> BTreeMap<String, String>
         .get("class")
         .cloned()
         .unwrap_or_else(|| "LZ4Compressor".into());
-    m.insert("class".into(), expand_class(&class, COMPRESS, COMPRESS_CLASSES));
+    m.insert(
+        "class".into(),
+        expand_class(&class, COMPRESS, COMPRESS_CLASSES),
+    );
     m.entry("chunk_length_in_kb".into())
         .or_insert_with(|| "16".into());
     m
@@ -399,7 +405,10 @@ mod tests {
             p.compaction.get("class").map(String::as_str),
             Some("org.apache.cassandra.db.compaction.LeveledCompactionStrategy")
         );
-        assert_eq!(p.compaction.get("min_threshold").map(String::as_str), Some("4"));
+        assert_eq!(
+            p.compaction.get("min_threshold").map(String::as_str),
+            Some("4")
+        );
         assert_eq!(p.compression, string_map(&[("enabled", "false")]));
         assert_eq!(p.speculative_retry, "95p");
         assert_eq!(p.caching.get("keys").map(String::as_str), Some("NONE"));

@@ -43,7 +43,7 @@ fn text_list<I: IntoIterator<Item = String>>(items: I) -> Option<Value> {
 }
 
 /// The user and system keyspaces that `system_schema` lists (virtual ones are elsewhere).
-fn stored<'a>(schema: &'a Schema) -> impl Iterator<Item = &'a TableDef> {
+fn stored(schema: &Schema) -> impl Iterator<Item = &TableDef> {
     schema
         .tables
         .iter()

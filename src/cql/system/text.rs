@@ -182,7 +182,10 @@ mod tests {
             ])
         );
         assert_eq!(parse_map("{}"), Some(vec![]));
-        assert_eq!(parse_map("{'a': 'it''s'}"), Some(vec![("a".into(), "it's".into())]));
+        assert_eq!(
+            parse_map("{'a': 'it''s'}"),
+            Some(vec![("a".into(), "it's".into())])
+        );
         assert_eq!(parse_map("99p"), None);
         assert_eq!(parse_map("{'a' 'b'}"), None);
         assert_eq!(unquote("'99p'"), "99p");
