@@ -293,6 +293,7 @@ class ServerProcess:
         self.admin_port = None
         self.raft_port = None
         self.kafka_port = None
+        self.cql_port = None
         self.proc = None
         self.starts = 0
         self.target = target_name()
@@ -323,6 +324,7 @@ class ServerProcess:
                 "--admin-addr", f"{self.host}:{self.admin_port}",
                 "--raft-addr", f"{self.host}:{self.raft_port}",
                 "--kafka-addr", f"{self.host}:{self.kafka_port}",
+                "--cql-addr", f"{self.host}:{self.cql_port}",
                 "--fsync", self.fsync]
         if self.memory:
             argv.append("--memory")
@@ -356,6 +358,10 @@ class ServerProcess:
                 self.kafka_port = free_port()
                 while self.kafka_port in (self.port, self.admin_port, self.raft_port):
                     self.kafka_port = free_port()
+                self.cql_port = free_port()
+                while self.cql_port in (self.port, self.admin_port, self.raft_port,
+                                        self.kafka_port):
+                    self.cql_port = free_port()
             self.starts += 1
             log = open(self.log_path, "wb")
             self.proc = subprocess.Popen(self._argv(), stdout=log, stderr=subprocess.STDOUT,

@@ -25,6 +25,7 @@ impl TestServer {
         config.resp.addr = "127.0.0.1:0".parse().expect("addr");
         config.admin.addr = "127.0.0.1:0".parse().expect("addr");
         config.kafka.addr = "127.0.0.1:0".parse().expect("addr");
+        config.cql.addr = "127.0.0.1:0".parse().expect("addr");
         config.cluster.raft_addr = "127.0.0.1:0".parse().expect("addr");
         let running = trident::start(config).await.expect("server starts");
         TestServer { running, _dir: dir }

@@ -136,6 +136,7 @@ class Node:
         self.admin_port = pick_port()
         self.raft_port = pick_port()
         self.kafka_port = pick_port()
+        self.cql_port = pick_port()
         self.config_path = None
         self.join = None  # raft addr passed with --join on every start, once set
         self.proc = None
@@ -159,6 +160,10 @@ class Node:
         return f"{self.host}:{self.kafka_port}"
 
     @property
+    def cql_addr(self):
+        return f"{self.host}:{self.cql_port}"
+
+    @property
     def raft_addr(self):
         return f"{self.host}:{self.raft_port}"
 
@@ -171,6 +176,7 @@ class Node:
                 "--resp-addr", self.resp_addr, "--admin-addr", self.admin_addr,
                 "--node-id", str(self.id), "--raft-addr", self.raft_addr,
                 "--kafka-addr", self.kafka_addr,
+                "--cql-addr", self.cql_addr,
                 "--fsync", self.cluster.fsync]
         if self.config_path:
             argv += ["--config", self.config_path]
@@ -372,6 +378,7 @@ class Cluster:
             "[resp]", f"addr = {q(node.resp_addr)}", "",
             "[admin]", f"addr = {q(node.admin_addr)}", "",
             "[kafka]", f"addr = {q(node.kafka_addr)}", "",
+            "[cql]", f"addr = {q(node.cql_addr)}", "",
             "[cluster]", f"node_id = {node.id}", f"raft_addr = {q(node.raft_addr)}",
         ]
         if self.snapshot_logs is not None:
@@ -381,7 +388,7 @@ class Cluster:
         for m in members:
             lines += ["", "[[cluster.members]]", f"id = {m.id}", f"raft_addr = {q(m.raft_addr)}",
                       f"resp_addr = {q(m.resp_addr)}", f"admin_addr = {q(m.admin_addr)}",
-                      f"kafka_addr = {q(m.kafka_addr)}"]
+                      f"kafka_addr = {q(m.kafka_addr)}", f"cql_addr = {q(m.cql_addr)}"]
         node.config_path = os.path.join(node.root, "trident.toml")
         with open(node.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
