@@ -41,13 +41,12 @@ const MAX_PREPARED: usize = 100_000;
 impl Server {
     pub fn new(node: Arc<Node>) -> Server {
         let (events, _) = broadcast::channel(1024);
-        let server = Server {
+        Server {
             node,
             schema: RwLock::new(Arc::new(Schema::default())),
             prepared: Mutex::new(HashMap::new()),
             events,
-        };
-        server
+        }
     }
 
     /// Starts the task that reloads the schema after every change applied here and tells

@@ -229,6 +229,9 @@ fn column_value(table: &TableDef, id: u32, row: &Row) -> Option<Value> {
     }
 }
 
+/// One row of a result, a value (or null) per column.
+type OutRow = Vec<Option<Value>>;
+
 /// One output column of a SELECT.
 enum Out {
     Column(u32),
@@ -570,7 +573,7 @@ pub async fn run(
 fn json_rows(
     plan: &Plan,
     rows: Vec<Vec<Option<Value>>>,
-) -> (Vec<(String, CqlType)>, Vec<Vec<Option<Value>>>) {
+) -> (Vec<(String, CqlType)>, Vec<OutRow>) {
     let out = rows
         .into_iter()
         .map(|r| {

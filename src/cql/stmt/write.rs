@@ -427,9 +427,11 @@ async fn update(
                             )
                         }
                     }
-                    _ => return Err(invalid(format!(
+                    _ => {
+                        return Err(invalid(format!(
                         "Invalid operation ({name} = {name} + ...) for non counter column {name}"
-                    ))),
+                    )))
+                    }
                 }
             }
             Assignment::Prepend { value, .. } => match values::value(value, ty, binds)? {
