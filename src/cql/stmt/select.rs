@@ -570,10 +570,7 @@ pub async fn run(
     )?))
 }
 
-fn json_rows(
-    plan: &Plan,
-    rows: Vec<Vec<Option<Value>>>,
-) -> (Vec<(String, CqlType)>, Vec<OutRow>) {
+fn json_rows(plan: &Plan, rows: Vec<Vec<Option<Value>>>) -> (Vec<(String, CqlType)>, Vec<OutRow>) {
     let out = rows
         .into_iter()
         .map(|r| {
