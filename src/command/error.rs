@@ -68,9 +68,9 @@ pub enum CommandError {
     /// A consumer group refused.
     #[error(transparent)]
     Group(#[from] super::group::GroupError),
-    /// CQL's tables refused.
+    /// CQL's tables refused (boxed: `Response` carries this error and stays small).
     #[error(transparent)]
-    Table(#[from] super::table::TableError),
+    Table(Box<super::table::TableError>),
 }
 
 /// Why the node could not run a command, whatever the protocol.
@@ -97,5 +97,11 @@ pub enum NodeError {
 impl From<fjall::Error> for CommandError {
     fn from(e: fjall::Error) -> Self {
         CommandError::Storage(e.to_string())
+    }
+}
+
+impl From<super::table::TableError> for CommandError {
+    fn from(e: super::table::TableError) -> Self {
+        CommandError::Table(Box::new(e))
     }
 }

@@ -6,7 +6,7 @@ use crate::cql::frame::{Consistency, ErrorKind, ErrorResponse};
 
 pub fn from_command(e: &CommandError) -> ErrorResponse {
     match e {
-        CommandError::Table(t) => match t {
+        CommandError::Table(t) => match t.as_ref() {
             TableError::KeyspaceExists(ks) => ErrorResponse::new(
                 ErrorKind::AlreadyExists {
                     keyspace: ks.clone(),
