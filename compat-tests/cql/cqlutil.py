@@ -83,6 +83,58 @@ def _read_exact(sock, n):
     return buf
 
 
+def closed_by_server(sock, timeout=5.0):
+    """Reads until the server closes the connection (EOF or reset); the frames it sent before
+    (a list of (version, stream, opcode, body); a trailing partial frame is dropped). Raises
+    AssertionError if the connection is still open after `timeout`."""
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    except (socket.timeout, TimeoutError):
+        raise AssertionError(f"server kept the connection open for {timeout}s "
+                             f"(sent {data[:200]!r})")
+    frames = []
+    while len(data) >= 9:
+        version, _flags, stream, opcode, length = struct.unpack(">BBhBI", data[:9])
+        if len(data) < 9 + length:
+            break
+        frames.append((version, stream, opcode, data[9:9 + length]))
+        data = data[9 + length:]
+    return frames
+
+
+def string_multimap_of(body):
+    """Decodes a [string multimap] (a SUPPORTED body): {key: [values]}."""
+    pos = 0
+
+    def short():
+        nonlocal pos
+        (v,) = struct.unpack(">H", body[pos:pos + 2])
+        pos += 2
+        return v
+
+    def string():
+        nonlocal pos
+        n = short()
+        v = body[pos:pos + n].decode()
+        pos += n
+        return v
+
+    out = {}
+    for _ in range(short()):
+        k = string()
+        out[k] = [string() for _ in range(short())]
+    assert pos == len(body), f"{len(body) - pos} bytes after the string multimap"
+    return out
+
+
 def error_of(body):
     code = struct.unpack(">i", body[:4])[0]
     n = struct.unpack(">H", body[4:6])[0]

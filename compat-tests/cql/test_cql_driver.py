@@ -18,23 +18,47 @@ import cqlutil
 
 def test_connect_and_system_local(session, cluster):
     row = session.execute("SELECT release_version, partitioner FROM system.local").one()
-    assert int(row.release_version.split(".")[0]) >= 4
+    assert int(row.release_version.split(".")[0]) >= 4, row.release_version
     assert row.partitioner.endswith("Murmur3Partitioner")
-    assert "system" in cluster.metadata.keyspaces
+    assert {"system", "system_schema"} <= set(cluster.metadata.keyspaces)
     assert cluster.protocol_version == 4
 
 
 def test_ddl_shows_in_driver_metadata(session, cluster, ks):
+    # No refresh_schema_metadata(): the driver refreshes its metadata itself when a DDL
+    # statement's result is a schema change, before execute() returns.
+    k = cluster.metadata.keyspaces[ks]
+    assert k.replication_strategy.name.endswith("SimpleStrategy")
+    assert k.replication_strategy.replication_factor == 1
     session.execute(
         f"CREATE TABLE {ks}.orders (user text, region text, ts timestamp, id uuid, total decimal, "
         "note text, PRIMARY KEY ((user, region), ts, id)) WITH CLUSTERING ORDER BY (ts DESC, id ASC)")
-    cluster.refresh_schema_metadata()
     t = cluster.metadata.keyspaces[ks].tables["orders"]
+    assert {n: c.cql_type for n, c in t.columns.items()} == {
+        "user": "text", "region": "text", "ts": "timestamp", "id": "uuid", "total": "decimal",
+        "note": "text"}
     assert [c.name for c in t.partition_key] == ["user", "region"]
     assert [c.name for c in t.clustering_key] == ["ts", "id"]
-    assert t.columns["total"].cql_type == "decimal"
-    assert t.clustering_key[0].is_reversed
+    assert [c.is_reversed for c in t.clustering_key] == [True, False]
     assert "CLUSTERING ORDER BY (ts DESC, id ASC)" in t.export_as_string()
+    # Rows by the compound partition key, in (ts DESC, id ASC) order.
+    ids = [uuid.UUID(int=i) for i in range(3)]
+    for day in (1, 2):
+        for i in ids:
+            session.execute(
+                f"INSERT INTO {ks}.orders (user, region, ts, id, total) VALUES (%s, %s, %s, %s, %s)",
+                ("ann", "eu", datetime.datetime(2024, 1, day), i, decimal.Decimal(day)))
+    session.execute(f"INSERT INTO {ks}.orders (user, region, ts, id, total) "
+                    "VALUES ('ann', 'us', '2024-01-03', 00000000-0000-0000-0000-000000000009, 1)")
+    rows = session.execute(
+        f"SELECT ts, id FROM {ks}.orders WHERE user = 'ann' AND region = 'eu'").all()
+    assert [(r.ts.day, r.id) for r in rows] == [(2, i) for i in ids] + [(1, i) for i in ids]
+    rows = session.execute(
+        f"SELECT id FROM {ks}.orders WHERE user = 'ann' AND region = 'us'").all()
+    assert [r.id for r in rows] == [uuid.UUID(int=9)]
+    # DROP reaches the metadata the same way.
+    session.execute(f"DROP TABLE {ks}.orders")
+    assert "orders" not in cluster.metadata.keyspaces[ks].tables
 
 
 def test_insert_select_update_delete(session, ks):
@@ -46,6 +70,8 @@ def test_insert_select_update_delete(session, ks):
     assert [r.c for r in rows] == list(range(9, -1, -1))
     rows = session.execute(f"SELECT c FROM {ks}.t WHERE k = 'a' AND c > 2 AND c <= 5").all()
     assert [r.c for r in rows] == [5, 4, 3]
+    rows = session.execute(f"SELECT c FROM {ks}.t WHERE k = 'a' LIMIT 3").all()
+    assert [r.c for r in rows] == [9, 8, 7]
     rows = session.execute(f"SELECT c FROM {ks}.t WHERE k = 'a' ORDER BY c ASC LIMIT 3").all()
     assert [r.c for r in rows] == [0, 1, 2]
     session.execute(f"UPDATE {ks}.t SET v = 'new' WHERE k = 'a' AND c = 3")
@@ -62,42 +88,91 @@ def test_insert_select_update_delete(session, ks):
     assert session.execute(f"SELECT * FROM {ks}.t WHERE k = 'nobody'").one() is None
 
 
+# (CQL type, value bound to a prepared statement, the same value as a CQL literal, the value
+# the driver gives back)
+_TS = datetime.datetime(2024, 1, 2, 3, 4, 5, 678000)
+_UUID = uuid.UUID("123e4567-e89b-42d3-a456-556642440000")
+_TIMEUUID = uuid.UUID("fcfeee39-2a8a-11ee-91d4-73c3c1c9e17e")
 TYPES = [
-    ("text", "héllo"), ("ascii", "plain"), ("int", -42), ("bigint", 2**40), ("smallint", -300),
-    ("tinyint", 7), ("boolean", True), ("float", 1.5), ("double", -2.25),
-    ("decimal", decimal.Decimal("12.50")), ("varint", 2**70),
-    ("uuid", uuid.UUID("123e4567-e89b-42d3-a456-556642440000")),
-    ("timeuuid", uuid.UUID("fcfeee39-2a8a-11ee-91d4-73c3c1c9e17e")),
-    ("timestamp", datetime.datetime(2024, 1, 2, 3, 4, 5, 678000)),
-    ("date", Date(datetime.date(2024, 2, 29))), ("time", Time(datetime.time(13, 14, 15, 123456))),
-    ("blob", b"\x00\x01binary\xff"), ("inet", "192.168.1.1"),
-    ("list<int>", [3, 1, 2]), ("set<text>", SortedSet(["b", "a"])),
-    ("map<text, int>", OrderedMapSerializedKey(None, None)),
+    ("text", "héllo wörld", "'héllo wörld'", "héllo wörld"),
+    ("ascii", "plain", "'plain'", "plain"),
+    ("int", -42, "-42", -42),
+    ("bigint", 2**40 + 1, str(2**40 + 1), 2**40 + 1),
+    ("smallint", -300, "-300", -300),
+    ("tinyint", -7, "-7", -7),
+    ("boolean", True, "true", True),
+    ("float", 1.5, "1.5", 1.5),
+    ("double", -2.25, "-2.25", -2.25),
+    ("decimal", decimal.Decimal("12.50"), "12.50", decimal.Decimal("12.50")),
+    ("varint", -(2**70), str(-(2**70)), -(2**70)),
+    ("uuid", _UUID, str(_UUID), _UUID),
+    ("timeuuid", _TIMEUUID, str(_TIMEUUID), _TIMEUUID),
+    ("timestamp", _TS, "'2024-01-02 03:04:05.678+0000'", _TS),
+    ("date", Date(datetime.date(2024, 2, 29)), "'2024-02-29'", Date(datetime.date(2024, 2, 29))),
+    ("time", Time(datetime.time(13, 14, 15, 123456)), "'13:14:15.123456'",
+     Time(datetime.time(13, 14, 15, 123456))),
+    ("blob", b"\x00\x01binary\xff", "0x0001" + b"binary".hex() + "ff", b"\x00\x01binary\xff"),
+    ("inet", "192.168.1.1", "'192.168.1.1'", "192.168.1.1"),
+    ("list<int>", [3, 1, 2], "[3, 1, 2]", [3, 1, 2]),
+    ("set<text>", {"b", "a", "c"}, "{'b', 'a', 'c'}", ["a", "b", "c"]),
+    ("map<text, int>", {"y": 2, "x": 1}, "{'y': 2, 'x': 1}", [("x", 1), ("y", 2)]),
 ]
+_COLS = ", ".join(f"c{i}" for i in range(len(TYPES)))
+
+
+def _types_table(session, ks, name):
+    cols = ", ".join(f"c{i} {t}" for i, (t, _, _, _) in enumerate(TYPES))
+    session.execute(f"CREATE TABLE {ks}.{name} (k int PRIMARY KEY, {cols})")
+
+
+def _check_types_row(row):
+    assert row is not None
+    for i, (t, _, _, want) in enumerate(TYPES):
+        got = row[i]
+        if t.startswith("set<"):
+            # a SortedSet, in the type's order
+            assert list(got) == want, (t, got)
+        elif t.startswith("map<"):
+            assert list(got.items()) == want, (t, got)
+        elif t == "decimal":
+            # Decimal("12.5") == Decimal("12.50"): compare the digits and scale too
+            assert str(got) == str(want), (t, got, want)
+        else:
+            assert got == want and type(got) is type(want), (t, got, want)
 
 
 def test_types_round_trip_prepared(session, ks):
-    cols = ", ".join(f"c{i} {t}" for i, (t, _) in enumerate(TYPES))
-    session.execute(f"CREATE TABLE {ks}.types (k int PRIMARY KEY, {cols})")
-    names = ", ".join(f"c{i}" for i in range(len(TYPES)))
+    _types_table(session, ks, "types")
     marks = ", ".join("?" for _ in TYPES)
-    ps = session.prepare(f"INSERT INTO {ks}.types (k, {names}) VALUES (?, {marks})")
-    values = [v for _, v in TYPES]
-    values[-1] = {"x": 1, "y": 2}
-    session.execute(ps, [1] + values)
-    row = session.execute(f"SELECT {names} FROM {ks}.types WHERE k = 1").one()
-    got = list(row)
-    assert got[0] == "héllo" and got[1] == "plain"
-    assert got[2:8] == [-42, 2**40, -300, 7, True, 1.5]
-    assert got[8] == -2.25 and got[9] == decimal.Decimal("12.50") and got[10] == 2**70
-    assert got[11] == TYPES[11][1] and got[12] == TYPES[12][1]
-    assert got[13] == TYPES[13][1]
-    assert got[14] == TYPES[14][1] and got[15] == TYPES[15][1]
-    assert got[16] == TYPES[16][1] and got[17] == "192.168.1.1"
-    assert got[18] == [3, 1, 2] and list(got[19]) == ["a", "b"] and dict(got[20]) == {"x": 1, "y": 2}
+    ins = session.prepare(f"INSERT INTO {ks}.types (k, {_COLS}) VALUES (?, {marks})")
+    session.execute(ins, [1] + [v for _, v, _, _ in TYPES])
+    sel = session.prepare(f"SELECT {_COLS} FROM {ks}.types WHERE k = ?")
+    _check_types_row(session.execute(sel, [1]).one())
+    _check_types_row(session.execute(f"SELECT {_COLS} FROM {ks}.types WHERE k = 1").one())
+    # null bound to every column reads back as null (None)
+    session.execute(ins, [2] + [None] * len(TYPES))
+    row = session.execute(sel, [2]).one()
+    assert row is not None and all(v is None for v in row), row
 
 
-def test_types_from_literals(session, ks):
+def test_types_round_trip_literals(session, ks):
+    _types_table(session, ks, "lits")
+    lits = ", ".join(lit for _, _, lit, _ in TYPES)
+    session.execute(f"INSERT INTO {ks}.lits (k, {_COLS}) VALUES (1, {lits})")
+    _check_types_row(session.execute(f"SELECT {_COLS} FROM {ks}.lits WHERE k = 1").one())
+    sel = session.prepare(f"SELECT {_COLS} FROM {ks}.lits WHERE k = ?")
+    _check_types_row(session.execute(sel, [1]).one())
+    # the literal and the prepared row are the same values
+    _types_table(session, ks, "bound")
+    marks = ", ".join("?" for _ in TYPES)
+    ins = session.prepare(f"INSERT INTO {ks}.bound (k, {_COLS}) VALUES (?, {marks})")
+    session.execute(ins, [1] + [v for _, v, _, _ in TYPES])
+    a = session.execute(f"SELECT {_COLS} FROM {ks}.lits WHERE k = 1").one()
+    b = session.execute(f"SELECT {_COLS} FROM {ks}.bound WHERE k = 1").one()
+    assert list(a) == list(b)
+
+
+def test_other_literal_forms(session, ks):
     session.execute(f"CREATE TABLE {ks}.lit (k int PRIMARY KEY, t timestamp, d date, tm time, "
                     "u uuid, b blob, i inet, dec decimal, l list<int>, s set<int>, m map<text, text>)")
     session.execute(f"INSERT INTO {ks}.lit (k, t, d, tm, u, b, i, dec, l, s, m) VALUES (1, "
@@ -130,10 +205,22 @@ def test_paging_20k_rows_both_orders(session, ks):
     results = execute_concurrent_with_args(session, ps, [(1, c, f"v{c}") for c in range(20000)],
                                            concurrency=100, raise_on_first_error=True)
     assert all(ok for ok, _ in results)
-    q = SimpleStatement(f"SELECT c FROM {ks}.p WHERE k = 1", fetch_size=1000)
-    assert [r.c for r in session.execute(q)] == list(range(20000))
-    q = SimpleStatement(f"SELECT c FROM {ks}.p WHERE k = 1 ORDER BY c DESC", fetch_size=1000)
-    assert [r.c for r in session.execute(q)] == list(range(19999, -1, -1))
+    ascending, descending = list(range(20000)), list(range(19999, -1, -1))
+    for order, want in (("", ascending), (" ORDER BY c DESC", descending)):
+        q = SimpleStatement(f"SELECT c, v FROM {ks}.p WHERE k = 1{order}", fetch_size=1000)
+        rs = session.execute(q)
+        # the server pages: 1000 rows in the first page and a paging state for the next
+        assert len(rs.current_rows) == 1000 and rs.has_more_pages, (order, len(rs.current_rows))
+        got = [(r.c, r.v) for r in rs]
+        assert len(got) == 20000 and len(set(got)) == 20000, (order, len(got), len(set(got)))
+        assert [c for c, _ in got] == want, order
+        assert all(v == f"v{c}" for c, v in got)
+        # the same through a prepared statement with a bound partition key
+        ps_sel = session.prepare(f"SELECT c FROM {ks}.p WHERE k = ?{order}")
+        ps_sel.fetch_size = 1000
+        rs = session.execute(ps_sel, (1,))
+        assert len(rs.current_rows) == 1000 and rs.has_more_pages
+        assert [r.c for r in rs] == want, order
     sel = session.prepare(f"SELECT c, v FROM {ks}.p WHERE k = ? AND c >= ?")
     sel.fetch_size = 777
     rows = list(session.execute(sel, (1, 19000)))
@@ -158,16 +245,21 @@ def test_ttl_writetime_and_timestamps(session, ks):
     session.execute(f"CREATE TABLE {ks}.ttl (k int PRIMARY KEY, v text)")
     session.execute(f"INSERT INTO {ks}.ttl (k, v) VALUES (1, 'short') USING TTL 1")
     session.execute(f"INSERT INTO {ks}.ttl (k, v) VALUES (2, 'long') USING TTL 1000")
+    before_us = int(time.time() * 1e6)
     r = session.execute(f"SELECT TTL(v), WRITETIME(v) FROM {ks}.ttl WHERE k = 2").one()
-    assert 990 <= r[0] <= 1000
-    assert abs(r[1] / 1e6 - time.time()) < 60
+    assert 990 <= r[0] <= 1000, r
+    assert abs(r[1] / 1e6 - time.time()) < 60, r  # microseconds since the epoch
+    session.execute(f"INSERT INTO {ks}.ttl (k, v) VALUES (4, 'forever')")
+    r = session.execute(f"SELECT TTL(v), WRITETIME(v) FROM {ks}.ttl WHERE k = 4").one()
+    assert r[0] is None and before_us - 60e6 < r[1] < time.time() * 1e6 + 60e6, r
     deadline = time.time() + 5
     while session.execute(f"SELECT * FROM {ks}.ttl WHERE k = 1").one() is not None:
         assert time.time() < deadline, "row with TTL 1 still there after 5 s"
         time.sleep(0.2)
     session.execute(f"INSERT INTO {ks}.ttl (k, v) VALUES (3, 'newer') USING TIMESTAMP 2000")
     session.execute(f"INSERT INTO {ks}.ttl (k, v) VALUES (3, 'older') USING TIMESTAMP 1000")
-    assert session.execute(f"SELECT v FROM {ks}.ttl WHERE k = 3").one().v == "newer"
+    r = session.execute(f"SELECT v, WRITETIME(v) FROM {ks}.ttl WHERE k = 3").one()
+    assert (r[0], r[1]) == ("newer", 2000)
     session.execute(f"DELETE FROM {ks}.ttl USING TIMESTAMP 1500 WHERE k = 3")
     assert session.execute(f"SELECT v FROM {ks}.ttl WHERE k = 3").one().v == "newer"
 
@@ -176,6 +268,7 @@ def test_counters(session, ks):
     session.execute(f"CREATE TABLE {ks}.c (k text PRIMARY KEY, n counter)")
     for _ in range(2):
         session.execute(f"UPDATE {ks}.c SET n = n + 5 WHERE k = 'x'")
+    assert session.execute(f"SELECT n FROM {ks}.c WHERE k = 'x'").one().n == 10
     session.execute(f"UPDATE {ks}.c SET n = n - 1 WHERE k = 'x'")
     assert session.execute(f"SELECT n FROM {ks}.c WHERE k = 'x'").one().n == 9
 
@@ -212,19 +305,30 @@ def test_lightweight_transactions(session, ks):
 
 
 def test_errors_keep_the_session(session, ks):
+    def still_works():
+        assert session.execute("SELECT key FROM system.local").one().key == "local"
+
     with pytest.raises(SyntaxException):
         session.execute("SELEC * FROM nowhere")
-    with pytest.raises(InvalidRequest):
+    still_works()
+    with pytest.raises(InvalidRequest) as e:
         session.execute(f"SELECT * FROM {ks}.nope")
+    assert "nope" in str(e.value)
+    still_works()
     session.execute(f"CREATE TABLE {ks}.e (k int PRIMARY KEY)")
-    with pytest.raises(AlreadyExists):
+    with pytest.raises(AlreadyExists) as e:
         session.execute(f"CREATE TABLE {ks}.e (k int PRIMARY KEY)")
+    assert (e.value.keyspace, e.value.table) == (ks, "e")
+    still_works()
     with pytest.raises(InvalidRequest):
         session.execute(f"INSERT INTO {ks}.e (k, nope) VALUES (1, 2)")
+    still_works()
     with pytest.raises(InvalidRequest):
         session.execute(f"SELECT * FROM {ks}.e WHERE k = 'not an int'")
+    still_works()
     session.execute(f"CREATE TABLE IF NOT EXISTS {ks}.e (k int PRIMARY KEY)")
-    assert session.execute("SELECT key FROM system.local").one().key == "local"
+    session.execute(f"INSERT INTO {ks}.e (k) VALUES (1)")
+    assert session.execute(f"SELECT k FROM {ks}.e WHERE k = 1").one().k == 1
 
 
 def test_truncate_drop_and_use(cluster, ks):
@@ -273,7 +377,11 @@ def test_restart_keeps_rows(make_server):
     for k in range(100):
         s.execute(ps, (k, str(k)))
     c.shutdown()
-    srv.restart(graceful=True)
+    port = srv.cql_port
+    rc = srv.stop()  # SIGTERM
+    assert rc == 0, f"SIGTERM should stop the server cleanly, exit code {rc}\n{srv.log_tail()}"
+    srv.start()
+    assert srv.cql_port == port, "server came back on other ports"
     cqlutil.wait_cql_ready(srv)
     c = cqlutil.cluster(srv)
     s = c.connect()
@@ -285,7 +393,8 @@ def test_restart_keeps_rows(make_server):
     c.shutdown()
 
 
-def test_cqlengine_model(cql_server, ks):
+def test_cqlengine_model(cql_server, ks, monkeypatch):
+    monkeypatch.setenv("CQLENG_ALLOW_SCHEMA_MANAGEMENT", "1")
     from cassandra.cqlengine import columns, connection
     from cassandra.cqlengine.management import sync_table
     from cassandra.cqlengine.models import Model
@@ -302,6 +411,11 @@ def test_cqlengine_model(cql_server, ks):
         ann = Person.create(name="ann", age=31)
         Person.create(name="bob", age=40)
         assert Person.objects.get(id=ann.id).name == "ann"
+        assert Person.objects.get(id=ann.id).age == 31
+        assert [p.name for p in Person.objects.filter(id=ann.id)] == ["ann"]
+        assert list(Person.objects.filter(id=uuid.uuid4())) == []
+        with pytest.raises(Person.DoesNotExist):
+            Person.objects.get(id=uuid.uuid4())
         assert sorted(p.name for p in Person.objects.all()) == ["ann", "bob"]
         assert Person.objects.count() == 2
     finally:
