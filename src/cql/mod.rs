@@ -15,7 +15,9 @@ mod stmt;
 pub mod system;
 pub mod token;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -57,6 +59,10 @@ async fn connection(server: Arc<Server>, stream: TcpStream) -> anyhow::Result<()
     // The writer: every response (and event) as it comes, several per syscall when ready.
     let writer = tokio::spawn(async move {
         while let Some(first) = out_rx.recv().await {
+            // Requests that finish together (a group commit wakes hundreds) are woken one
+            // after another; letting them run first sends their responses in one write
+            // instead of one each.
+            tokio::task::yield_now().await;
             let mut buf = first;
             while let Ok(more) = out_rx.try_recv() {
                 buf.extend_from_slice(&more);
@@ -72,10 +78,16 @@ async fn connection(server: Arc<Server>, stream: TcpStream) -> anyhow::Result<()
     let in_flight = Arc::new(Semaphore::new(server.node.config.cql.max_in_flight));
     let mut decoder = FrameDecoder::new(max);
     let mut buf = BytesMut::with_capacity(16 * 1024);
+    // Responses of requests answered at once (reads served from local state), sent together
+    // before the next read from the socket.
+    let mut ready = BytesMut::new();
     let result = loop {
         let frame = match decoder.decode(&mut buf) {
             Ok(Some(f)) => f,
             Ok(None) => {
+                if !ready.is_empty() && out_tx.send(ready.split()).await.is_err() {
+                    break Ok(());
+                }
                 if rd.read_buf(&mut buf).await? == 0 {
                     break Ok(());
                 }
@@ -112,13 +124,35 @@ async fn connection(server: Arc<Server>, stream: TcpStream) -> anyhow::Result<()
         }
         let permit = in_flight.clone().acquire_owned().await?;
         let session = session.clone();
-        let out_tx = out_tx.clone();
-        tokio::spawn(async move {
-            let out = session.handle(request, &out_tx).await;
-            let _ = out_tx.send(out).await;
-            drop(permit);
-        });
+        let task_tx = out_tx.clone();
+        let mut request = Box::pin(async move { session.handle(request, &task_tx).await });
+        // Polled once here: a request that needs nothing from elsewhere (most reads) is
+        // answered without a task of its own; one that waits (a write's commit) becomes one.
+        // Its next poll, in the task, registers the task's waker.
+        let polled = request
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
+        match polled {
+            Poll::Ready(out) => {
+                ready.extend_from_slice(&out);
+                drop(permit);
+                if ready.len() > 1 << 20 && out_tx.send(ready.split()).await.is_err() {
+                    break Ok(());
+                }
+            }
+            Poll::Pending => {
+                let out_tx = out_tx.clone();
+                tokio::spawn(async move {
+                    let out = request.await;
+                    let _ = out_tx.send(out).await;
+                    drop(permit);
+                });
+            }
+        }
     };
+    if !ready.is_empty() {
+        let _ = out_tx.send(ready.split()).await;
+    }
     drop(out_tx);
     session.close();
     let _ = writer.await;

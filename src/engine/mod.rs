@@ -84,6 +84,8 @@ pub struct Engine {
     fail_next_apply: AtomicBool,
     /// Where the live ends of sorted sets begin, for the writer's pops (see `zset::PopHints`).
     pop_hints: parking_lot::Mutex<zset::PopHints>,
+    /// CQL table definitions, decoded (see `table::defs`).
+    table_defs: table::TableDefs,
     /// Why applying stopped, once a storage failure stopped it.
     failure: parking_lot::Mutex<Option<String>>,
     /// Holds memory-mode storage alive; dropped (and deleted) with the engine.
@@ -116,6 +118,7 @@ impl Engine {
             fail_next_apply: AtomicBool::new(false),
             failure: parking_lot::Mutex::new(None),
             pop_hints: parking_lot::Mutex::new(zset::PopHints::default()),
+            table_defs: table::TableDefs::default(),
             counts: KeyCounts::default(),
             applied: AtomicU64::new(0),
             cursors: store::scan::Cursors::default(),
@@ -225,7 +228,11 @@ impl Engine {
     /// Commits a batch: data, counts and the applied index land together, in memory and the
     /// journal's buffer; [`Engine::sync`] makes them durable.
     pub fn commit(&self, txn: Txn<'_>) -> Result<(), CommandError> {
+        let schema_changed = txn.notices().schema;
         let (applied, counts) = txn.commit()?;
+        if schema_changed {
+            self.table_defs.invalidate();
+        }
         for (db, (k, e)) in counts.iter().enumerate() {
             if *k != 0 {
                 self.counts.keys[db].fetch_add(*k, Ordering::Relaxed);

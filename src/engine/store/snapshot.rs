@@ -105,6 +105,7 @@ impl Engine {
             ks.clear()?;
         }
         self.pop_hints.lock().clear();
+        self.table_defs.invalidate();
         Ok(())
     }
 
@@ -133,6 +134,7 @@ impl Engine {
         let applied = self.read_applied_index()?;
         self.applied
             .store(applied, std::sync::atomic::Ordering::Relaxed);
+        self.table_defs.invalidate();
         if let Some(marker) = self.install_marker() {
             std::fs::remove_file(marker).map_err(|e| CommandError::Storage(e.to_string()))?;
         }

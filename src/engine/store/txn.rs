@@ -70,6 +70,9 @@ pub struct Txn<'a> {
     effect: bool,
     /// Which change notices the batch raises once committed (see [`Notices`]).
     notices: Notices,
+    /// The table definitions' generation when this transaction began, noted before its view
+    /// was taken (see `engine::table::defs`).
+    schema_generation: u64,
 }
 
 /// What a committed batch changed that someone may be waiting for: Kafka fetches wait for logs
@@ -107,15 +110,17 @@ impl<'a> Txn<'a> {
             step_writes: Vec::new(),
             effect: false,
             notices: Notices::default(),
+            schema_generation: engine.table_defs.generation(),
         }
     }
 
     /// A writer's transaction over a point-in-time view, never committed (see
     /// [`crate::engine::store::speculation`]).
     pub(crate) fn speculative(engine: &'a Engine) -> Txn<'a> {
+        let txn = Txn::new(engine);
         Txn {
             view: Some(engine.db.snapshot()),
-            ..Txn::new(engine)
+            ..txn
         }
     }
 
@@ -155,10 +160,11 @@ impl<'a> Txn<'a> {
     /// that a model's reads are written once for queries and for transactions (`EXEC`), which
     /// read their own writes.
     pub(crate) fn read_only(engine: &'a Engine) -> Txn<'a> {
+        let txn = Txn::new(engine);
         Txn {
             view: Some(engine.db.snapshot()),
             reading: true,
-            ..Txn::new(engine)
+            ..txn
         }
     }
 
@@ -239,6 +245,12 @@ impl<'a> Txn<'a> {
 
     pub(crate) fn note_schema_change(&mut self) {
         self.notices.schema = true;
+    }
+
+    /// The generation of table definitions this transaction may use from the cache: none
+    /// once it changed the schema itself (its own writes are not in the cache).
+    pub(crate) fn schema_generation(&self) -> Option<u64> {
+        (!self.notices.schema).then_some(self.schema_generation)
     }
 
     /// The change notices of everything applied so far.

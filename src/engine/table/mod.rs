@@ -1,8 +1,11 @@
 //! CQL's tables: the schema (`schema`) and rows (`rows`) in the `cql_schema` and `cql_rows`
 //! keyspaces.
 
+mod defs;
 mod rows;
 mod schema;
+
+pub(super) use defs::TableDefs;
 
 use crate::command::table::{Command, Query, Reply};
 use crate::command::{CommandError, Response};

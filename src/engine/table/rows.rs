@@ -2,6 +2,8 @@
 //! cell with its write time and TTL, so the last write wins by timestamp whatever order writes
 //! arrive in, and a row's tombstone hides what was written before it.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::command::table::schema::{ColumnKind, Order, TableDef};
@@ -105,6 +107,8 @@ struct Layout<'t> {
     table: &'t TableDef,
     partition: Vec<&'t CqlType>,
     clustering: Vec<(&'t CqlType, Order)>,
+    /// Whether a partition may have a static row to read.
+    has_statics: bool,
 }
 
 impl<'t> Layout<'t> {
@@ -117,6 +121,21 @@ impl<'t> Layout<'t> {
                 .into_iter()
                 .map(|c| (&c.ty, c.order))
                 .collect(),
+            has_statics: table.columns.iter().any(|c| c.kind == ColumnKind::Static),
+        }
+    }
+
+    /// The clustering key of the one row a range names, if it names exactly one: every
+    /// clustering column fixed, or a table without clustering columns.
+    fn single_row<'r>(&self, range: &'r ClusteringRange) -> Option<&'r [Value]> {
+        match (&range.start, &range.end) {
+            (Bound::Unbounded, Bound::Unbounded) if self.clustering.is_empty() => Some(&[]),
+            (Bound::Included(a), Bound::Included(b))
+                if a == b && a.len() == self.clustering.len() =>
+            {
+                Some(a)
+            }
+            _ => None,
         }
     }
 
@@ -220,8 +239,20 @@ fn load(txn: &Txn<'_>, key: &[u8]) -> Result<Option<StoredRow>, CommandError> {
 fn table_for(
     txn: &Txn<'_>,
     table: &crate::command::table::TableRef,
-) -> Result<TableDef, CommandError> {
-    match super::schema::table_by_id(txn, &table.id)? {
+) -> Result<Arc<TableDef>, CommandError> {
+    let generation = txn.schema_generation();
+    let cached = generation.and_then(|g| txn.engine.table_defs.get(g, &table.id));
+    let def = match cached {
+        Some(t) => Some(t),
+        None => {
+            let read = super::schema::table_by_id(txn, &table.id)?.map(Arc::new);
+            if let (Some(g), Some(t)) = (generation, &read) {
+                txn.engine.table_defs.fill(g, t.clone());
+            }
+            read
+        }
+    };
+    match def {
         Some(t) if t.version == table.version => Ok(t),
         _ => Err(TableError::Stale.into()),
     }
@@ -235,7 +266,7 @@ pub(super) fn write(
     // Checked first, so a batch that names a stale table writes nothing.
     let mut tables = Vec::with_capacity(mutations.len());
     for m in mutations {
-        match tables.iter().find(|t: &&TableDef| t.id == m.table.id) {
+        match tables.iter().find(|t: &&Arc<TableDef>| t.id == m.table.id) {
             Some(_) => {}
             None => tables.push(table_for(txn, &m.table)?),
         }
@@ -610,8 +641,18 @@ pub(super) fn select(txn: &Txn<'_>, s: &Select) -> Result<Response, CommandError
     let (prefix, mut from, mut to) = match &s.partition {
         Some((token, pk)) => {
             if s.after.is_none() {
-                if let Some(r) = load(txn, &layout.static_key(*token, pk))? {
-                    rows.extend(r.to_row(true, s.now_ms));
+                if layout.has_statics {
+                    if let Some(r) = load(txn, &layout.static_key(*token, pk))? {
+                        rows.extend(r.to_row(true, s.now_ms));
+                    }
+                }
+                if let Some(clustering) = layout.single_row(&s.range) {
+                    // One row named by its whole primary key: a point read, not a scan.
+                    let key = layout.row_key(*token, pk, clustering);
+                    if let Some(r) = load(txn, &key)? {
+                        rows.extend(r.to_row(false, s.now_ms));
+                    }
+                    return Ok(rows_reply(rows, None));
                 }
             }
             let mut base = layout.partition_prefix(*token, pk);

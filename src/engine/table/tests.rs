@@ -220,3 +220,41 @@ fn truncate_starts_a_new_version_and_stale_writes_are_refused() {
         Response::Error(TableError::Stale.into())
     );
 }
+
+#[test]
+fn a_whole_primary_key_reads_one_row() {
+    let (mut s, t) = setup(Order::Desc);
+    for c in 1..=5 {
+        s.apply(put(t, c, &format!("v{c}"), 10));
+    }
+    let one = ClusteringRange::prefix(vec![Value::Int(3)]);
+    assert_eq!(select(&s, t, one, false), vec![(3, "v3".into())]);
+    let absent = ClusteringRange::prefix(vec![Value::Int(9)]);
+    assert!(select(&s, t, absent, false).is_empty());
+}
+
+#[test]
+fn a_truncated_table_is_read_and_written_at_its_new_version() {
+    let (mut s, t) = setup(Order::Asc);
+    s.apply(put(t, 1, "x", 10));
+    assert_eq!(select(&s, t, ClusteringRange::all(), false).len(), 1);
+    s.apply(Command::Truncate {
+        keyspace: "ks".into(),
+        name: "t".into(),
+    });
+    let Response::Table(Reply::Schema(schema)) = s.query(Query::Schema) else {
+        panic!("schema");
+    };
+    let def = schema.table("ks", "t").expect("table");
+    let now = TableRef {
+        id: def.id,
+        version: def.version,
+    };
+    assert_ne!(now.version, t.version);
+    assert!(select(&s, now, ClusteringRange::all(), false).is_empty());
+    s.apply(put(now, 2, "y", 10));
+    assert_eq!(
+        select(&s, now, ClusteringRange::all(), false),
+        vec![(2, "y".into())]
+    );
+}
