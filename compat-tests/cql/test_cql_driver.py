@@ -420,3 +420,49 @@ def test_cqlengine_model(cql_server, ks, monkeypatch):
         assert Person.objects.count() == 2
     finally:
         connection.unregister_connection("default")
+
+
+def test_insert_json_and_select_json(session, ks):
+    import json
+    session.execute(
+        f'CREATE TABLE {ks}.docs (k int, c text, d decimal, l list<int>, s set<text>, '
+        f'm map<int, text>, b blob, ts timestamp, u uuid, f boolean, "Big" int, '
+        f'PRIMARY KEY (k, c))')
+    doc = {"k": 1, "c": "x", "d": 12.50, "l": [1, 2], "s": ["b", "a"], "m": {"3": "three"},
+           "b": "0x0aff", "ts": "2024-01-02 03:04:05.000Z",
+           "u": "123e4567-e89b-12d3-a456-426614174000", "f": True, '"Big"': 9}
+    # The decimal goes in as written (12.50, scale 2), not through a float.
+    text = json.dumps(doc).replace("12.5", "12.50")
+    session.execute(f"INSERT INTO {ks}.docs JSON %s", (text,))
+    row = session.execute(f"SELECT * FROM {ks}.docs WHERE k = 1 AND c = 'x'").one()
+    assert row.d == decimal.Decimal("12.50") and str(row.d) == "12.50"
+    assert row.l == [1, 2] and row.s == SortedSet(["a", "b"]) and dict(row.m) == {3: "three"}
+    assert row.b == b"\x0a\xff" and row.f is True and row.Big == 9
+    assert row.ts == datetime.datetime(2024, 1, 2, 3, 4, 5)
+    assert row.u == uuid.UUID("123e4567-e89b-12d3-a456-426614174000")
+    # SELECT JSON gives back what INSERT JSON takes.
+    back = json.loads(session.execute(f"SELECT JSON * FROM {ks}.docs").one()[0])
+    assert back["k"] == 1 and back["l"] == [1, 2] and back["m"] == {"3": "three"}
+    assert back['"Big"'] == 9 and back["b"] == "0x0aff"
+    session.execute(f"DELETE FROM {ks}.docs WHERE k = 1 AND c = 'x'")
+    session.execute(f"INSERT INTO {ks}.docs JSON %s", (json.dumps(back),))
+    again = session.execute(f"SELECT * FROM {ks}.docs WHERE k = 1 AND c = 'x'").one()
+    assert again == row
+    # A prepared INSERT JSON with its document bound; DEFAULT UNSET leaves other columns be,
+    # the default (DEFAULT NULL) clears them.
+    ins = session.prepare(f"INSERT INTO {ks}.docs JSON ? DEFAULT UNSET")
+    session.execute(ins, (json.dumps({"k": 1, "c": "x", "f": False}),))
+    row = session.execute(f"SELECT f, l FROM {ks}.docs WHERE k = 1 AND c = 'x'").one()
+    assert row.f is False and row.l == [1, 2]
+    session.execute(f"INSERT INTO {ks}.docs JSON %s", (json.dumps({"k": 1, "c": "x"}),))
+    row = session.execute(f"SELECT f, l FROM {ks}.docs WHERE k = 1 AND c = 'x'").one()
+    assert row.f is None and row.l is None
+    # Numbers may come as strings; bad documents are InvalidRequest with Cassandra's message.
+    session.execute(f"INSERT INTO {ks}.docs JSON %s", ('{"k": "2", "c": "y", "d": "3.25"}',))
+    assert session.execute(f"SELECT d FROM {ks}.docs WHERE k = 2").one().d == decimal.Decimal("3.25")
+    for bad, msg in [('{"k": 1, "c": "x", "zz": 1}', "unrecognized column: zz"),
+                     ("[1, 2]", "Could not decode JSON string as a map"),
+                     ('{"k": 1, "c": "x", "l": "no"}', "Error decoding JSON value for l"),
+                     ('{"c": "x"}', "partition key parts are missing: k")]:
+        with pytest.raises(InvalidRequest, match=msg):
+            session.execute(f"INSERT INTO {ks}.docs JSON %s", (bad,))

@@ -36,15 +36,29 @@ pub fn from_command(e: &CommandError) -> ErrorResponse {
                 },
                 "Cannot achieve consistency level QUORUM: no leader",
             ),
-            other => ErrorResponse::new(
+            // Handed to the log, outcome unknown: what a write that timed out is to a driver.
+            NodeError::MayHaveApplied(_) => ErrorResponse::new(
                 ErrorKind::WriteTimeout {
                     consistency: Consistency::Quorum,
                     received: 0,
                     block_for: 1,
                     write_type: crate::cql::frame::WriteType::Simple,
                 },
-                other.to_string(),
+                n.to_string(),
             ),
+            // Nothing was changed or read (a read not confirmed as up to date): the quorum was
+            // not there to try, so a driver may try again elsewhere.
+            NodeError::Unavailable(_) => ErrorResponse::new(
+                ErrorKind::Unavailable {
+                    consistency: Consistency::Quorum,
+                    required: 1,
+                    alive: 0,
+                },
+                n.to_string(),
+            ),
+            NodeError::Stopped(_) | NodeError::UnknownMember(_) => {
+                ErrorResponse::server(n.to_string())
+            }
         },
         other => ErrorResponse::server(other.to_string()),
     }

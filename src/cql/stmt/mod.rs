@@ -3,6 +3,7 @@
 
 mod ddl;
 pub mod error;
+mod json;
 mod restrict;
 mod select;
 mod values;

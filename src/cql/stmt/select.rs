@@ -582,7 +582,10 @@ fn json_rows(plan: &Plan, rows: Vec<Vec<Option<Value>>>) -> (Vec<(String, CqlTyp
                     let val = v
                         .as_ref()
                         .map_or("null".to_string(), |v| codec::value_to_json(ty, v));
-                    format!("\"{}\": {val}", n.replace('"', "\\\""))
+                    // Case-sensitive names keep their quotes, as INSERT JSON reads them.
+                    let key = serde_json::to_string(&codec::maybe_quote(n))
+                        .unwrap_or_else(|_| "\"\"".into());
+                    format!("{key}: {val}")
                 })
                 .collect();
             vec![Some(Value::Text(format!("{{{}}}", fields.join(", "))))]
@@ -876,11 +879,16 @@ pub async fn prepared_metadata(
                 }
             }
             StatementKind::Insert(i) => {
-                if let InsertValues::Columns { columns, values } = &i.values {
-                    for (c, v) in columns.iter().zip(values) {
-                        if let Some(ty) = col_ty(c) {
-                            walk_term(&mut binds, v, c, &ty);
+                match &i.values {
+                    InsertValues::Columns { columns, values } => {
+                        for (c, v) in columns.iter().zip(values) {
+                            if let Some(ty) = col_ty(c) {
+                                walk_term(&mut binds, v, c, &ty);
+                            }
                         }
+                    }
+                    InsertValues::Json { value, .. } => {
+                        walk_term(&mut binds, value, "[json]", &CqlType::Text)
                     }
                 }
                 using_binds(&mut binds, &i.using);

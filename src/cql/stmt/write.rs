@@ -257,8 +257,17 @@ async fn insert(
     binds: &Binds<'_>,
 ) -> R<Planned> {
     let (_, table) = super::table(s, &i.table, keyspace).await?;
-    let InsertValues::Columns { columns, values } = &i.values else {
-        return Err(invalid("INSERT JSON is not supported by this server yet"));
+    let from_json;
+    let (columns, values) = match &i.values {
+        InsertValues::Columns { columns, values } => (columns.as_slice(), values.as_slice()),
+        InsertValues::Json { value, default } => {
+            let text = match values::value(value, &CqlType::Text, binds)? {
+                Some(Value::Text(t)) => t,
+                _ => return Err(invalid("Got null for INSERT JSON values")),
+            };
+            from_json = super::json::insert_columns(&table, &text, *default)?;
+            (from_json.0.as_slice(), from_json.1.as_slice())
+        }
     };
     if columns.len() != values.len() {
         return Err(invalid("Unmatched column names/values"));
