@@ -264,7 +264,7 @@ fn object(text: &str, wrong: &dyn Fn() -> String) -> Result<Vec<(String, Box<Raw
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())
