@@ -116,16 +116,11 @@ async fn run(
 ) {
     let batch_size = metrics::histogram!("trident_group_commit_batch_size");
     let mut last_now = 0i64;
-    let mut held: Option<Request> = None;
     // Requests in the previous entry: more than one means several clients are writing.
     let mut last_requests = 0;
     loop {
-        let first = match held.take() {
-            Some(r) => r,
-            None => match rx.recv().await {
-                Some(r) => r,
-                None => return,
-            },
+        let Some(first) = rx.recv().await else {
+            return;
         };
         // Wait for a slot before gathering: what arrives meanwhile joins this entry.
         let Ok(permit) = in_flight.clone().acquire_owned().await else {
@@ -136,27 +131,28 @@ async fn run(
                 tokio::task::yield_now().await;
             }
         }
-        let forwarded = first.forwarded;
         // Sized for everything queued, so gathering never regrows.
         let queued = rx.len().saturating_add(1).min(MAX_BATCH);
         let mut requests = Vec::with_capacity(queued);
         let mut waiting: Waiting = Vec::with_capacity(queued);
+        // Which requests followers forwarded: on the leader they share the entry with local
+        // ones (entries alternating between the two kinds halved the batch when most writes
+        // came through followers); only if leadership is gone do the two part ways.
+        let mut forwarded = Vec::with_capacity(queued);
         let (mut commands, mut positions, mut bytes) =
             (first.cmds.len(), first.positions, first.bytes);
         waiting.push((first.reply, first.cmds.len()));
         requests.push(first.cmds);
+        forwarded.push(first.forwarded);
         while positions < MAX_BATCH && bytes < MAX_ENTRY_BYTES {
             match rx.try_recv() {
-                Ok(r) if r.forwarded == forwarded => {
+                Ok(r) => {
                     commands += r.cmds.len();
                     positions += r.positions;
                     bytes += r.bytes;
                     waiting.push((r.reply, r.cmds.len()));
                     requests.push(r.cmds);
-                }
-                Ok(r) => {
-                    held = Some(r);
-                    break;
+                    forwarded.push(r.forwarded);
                 }
                 Err(_) => break,
             }
@@ -168,10 +164,22 @@ async fn run(
             continue;
         }
         if !node.is_leader() {
-            if forwarded {
-                distribute(waiting, Err(try_again("this node is no longer the leader")));
-            } else {
-                forward(&node, requests, waiting);
+            let (mut mine, mut theirs): (Waiting, Waiting) = (Vec::new(), Vec::new());
+            let mut to_forward = Vec::new();
+            for ((w, cmds), f) in waiting.into_iter().zip(requests).zip(forwarded) {
+                if f {
+                    theirs.push(w);
+                } else {
+                    mine.push(w);
+                    to_forward.push(cmds);
+                }
+            }
+            if !theirs.is_empty() {
+                // Never proposed: the follower that forwarded them finds the leader again.
+                distribute(theirs, Err(cluster_down()));
+            }
+            if !mine.is_empty() {
+                forward(&node, to_forward, mine);
             }
             continue;
         }
@@ -216,6 +224,14 @@ fn forward(node: &Arc<Node>, requests: Vec<Vec<Command>>, waiting: Waiting) {
                         .call(&PeerRequest::Write(requests.clone()), Some(FORWARD_TIMEOUT))
                         .await
                     {
+                        Ok(Reply::Responses(r))
+                            if never_proposed(&r) && tokio::time::Instant::now() < deadline =>
+                        {
+                            // It lost (or doubts) its leadership before proposing them: safe
+                            // to send again, to whoever leads now.
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            continue;
+                        }
                         Ok(Reply::Responses(r)) => Ok(r),
                         Ok(Reply::Failed(e)) => Err(try_again(e)),
                         Ok(_) => Err(try_again("unexpected reply from the leader")),
@@ -234,4 +250,14 @@ fn forward(node: &Arc<Node>, requests: Vec<Vec<Command>>, waiting: Waiting) {
             }
         }
     });
+}
+
+/// Whether a leader refused every request of a forwarded batch before proposing it (it was no
+/// longer sure it led): nothing of it was applied.
+fn never_proposed(replies: &[Vec<Response>]) -> bool {
+    !replies.is_empty()
+        && replies
+            .iter()
+            .flatten()
+            .all(|r| matches!(r, Response::Error(CommandError::Node(NodeError::NoLeader))))
 }
