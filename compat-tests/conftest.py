@@ -281,8 +281,9 @@ def _die_with_parent():
 
 
 class ServerProcess:
-    def __init__(self, root, fsync="everysec", memory=False, requirepass=None):
+    def __init__(self, root, fsync="everysec", memory=False, requirepass=None, extra_args=()):
         self.root = root  # holds data dir and logs
+        self.extra_args = list(extra_args)  # more trident flags (--cql-password ...)
         self.data_dir = os.path.join(root, "data")
         os.makedirs(self.data_dir, exist_ok=True)
         self.fsync = fsync
@@ -325,7 +326,7 @@ class ServerProcess:
                 "--raft-addr", f"{self.host}:{self.raft_port}",
                 "--kafka-addr", f"{self.host}:{self.kafka_port}",
                 "--cql-addr", f"{self.host}:{self.cql_port}",
-                "--fsync", self.fsync]
+                "--fsync", self.fsync] + self.extra_args
         if self.memory:
             argv.append("--memory")
         if self.requirepass is not None:
@@ -479,7 +480,8 @@ class ServerFactory:
 
 @pytest.fixture
 def make_server():
-    """Factory: make_server(fsync=..., memory=..., requirepass=...) -> started ServerProcess."""
+    """Factory: make_server(fsync=..., memory=..., requirepass=..., extra_args=[...]) -> started
+    ServerProcess."""
     f = ServerFactory()
     yield f
     f.cleanup()

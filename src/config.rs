@@ -163,6 +163,10 @@ pub struct CqlConfig {
     /// Requests of one connection being served at once, at most (drivers keep many in
     /// flight on one connection, each on its own stream id).
     pub max_in_flight: usize,
+    /// Cassandra's PasswordAuthenticator when set: clients log in (SASL PLAIN) as `username`
+    /// with this password before anything else. Empty: AllowAllAuthenticator.
+    pub password: String,
+    pub username: String,
 }
 
 impl Default for CqlConfig {
@@ -172,6 +176,8 @@ impl Default for CqlConfig {
             max_frame_bytes: 16 * 1024 * 1024,
             cluster_name: "trident".to_string(),
             max_in_flight: 1024,
+            password: String::new(),
+            username: "cassandra".to_string(),
         }
     }
 }

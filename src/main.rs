@@ -60,6 +60,12 @@ struct ServeArgs {
     /// Password clients must AUTH with.
     #[arg(long)]
     requirepass: Option<String>,
+    /// Password CQL clients must log in with (PasswordAuthenticator), as `--cql-user`.
+    #[arg(long)]
+    cql_password: Option<String>,
+    /// The CQL user that `--cql-password` belongs to (default cassandra).
+    #[arg(long)]
+    cql_user: Option<String>,
     /// This node's id in the cluster (unique, not 0).
     #[arg(long)]
     node_id: Option<u64>,
@@ -107,6 +113,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(p) = args.requirepass {
         config.resp.requirepass = p;
+    }
+    if let Some(p) = args.cql_password {
+        config.cql.password = p;
+    }
+    if let Some(u) = args.cql_user {
+        config.cql.username = u;
     }
     if let Some(id) = args.node_id {
         config.cluster.node_id = id;

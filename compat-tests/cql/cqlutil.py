@@ -31,10 +31,10 @@ def keyspace_name(test_name):
     return "ks_" + re.sub(r"[^a-z0-9]", "_", test_name.lower())[:40]
 
 
-def cqlsh(srv, statement, timeout=60):
-    """Runs `cqlsh host port -e statement`; returns (exit code, stdout, stderr)."""
+def cqlsh(srv, statement, timeout=60, args=()):
+    """Runs `cqlsh host port [args] -e statement`; returns (exit code, stdout, stderr)."""
     exe = os.path.join(os.path.dirname(sys.executable), "cqlsh")
-    p = subprocess.run([exe, srv.host, str(srv.cql_port), "-e", statement],
+    p = subprocess.run([exe, srv.host, str(srv.cql_port), *args, "-e", statement],
                        capture_output=True, text=True, timeout=timeout,
                        env={**os.environ, "CQLSH_NO_BUNDLED": "TRUE"}, stdin=subprocess.DEVNULL)
     return p.returncode, p.stdout, p.stderr

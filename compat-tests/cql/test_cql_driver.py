@@ -466,3 +466,41 @@ def test_insert_json_and_select_json(session, ks):
                      ('{"c": "x"}', "partition key parts are missing: k")]:
         with pytest.raises(InvalidRequest, match=msg):
             session.execute(f"INSERT INTO {ks}.docs JSON %s", (bad,))
+
+
+def test_password_authenticator(make_server):
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import NoHostAvailable
+    srv = cqlutil.wait_cql_ready(make_server(extra_args=["--cql-password", "s3cret"]))
+    # The right account logs in and works; the driver asked for it because STARTUP was
+    # answered with AUTHENTICATE (PasswordAuthenticator).
+    c = cqlutil.cluster(srv, auth_provider=PlainTextAuthProvider("cassandra", "s3cret"))
+    s = c.connect()
+    assert s.execute("SELECT cluster_name FROM system.local").one().cluster_name
+    c.shutdown()
+    # A wrong password, or none, is refused with Cassandra's message.
+    for provider in (PlainTextAuthProvider("cassandra", "nope"), None):
+        kw = {"auth_provider": provider} if provider else {}
+        c = cqlutil.cluster(srv, **kw)
+        with pytest.raises(NoHostAvailable) as e:
+            c.connect()
+        assert ("Provided username cassandra and/or password are incorrect" in str(e.value)
+                if provider else "requires authentication" in str(e.value)), str(e.value)
+        c.shutdown()
+    # cqlsh with -u/-p.
+    rc, out, err = cqlutil.cqlsh(srv, "SELECT release_version FROM system.local",
+                                 args=["-u", "cassandra", "-p", "s3cret"])
+    assert rc == 0 and "release_version" in out, err
+    rc, out, err = cqlutil.cqlsh(srv, "SELECT release_version FROM system.local",
+                                 args=["-u", "cassandra", "-p", "x"])
+    assert rc != 0 and "incorrect" in err, err
+    # A raw QUERY before AUTH_RESPONSE gets a protocol error, not data.
+    import socket
+    with socket.create_connection((srv.host, srv.cql_port), timeout=5) as sock:
+        sock.sendall(cqlutil.frame(cqlutil.STARTUP, cqlutil.string_map({"CQL_VERSION": "3.0.0"})))
+        _, _, op, _ = cqlutil.read_frame(sock)
+        assert op == 0x03  # AUTHENTICATE
+        sock.sendall(cqlutil.frame(cqlutil.QUERY, cqlutil.query_body(
+            "SELECT * FROM system.local"), stream=1))
+        _, _, op, body = cqlutil.read_frame(sock)
+        assert op == cqlutil.ERROR and cqlutil.error_of(body)[0] == 0x000A

@@ -14,7 +14,8 @@ use crate::command::table::{Query as TableQuery, Reply};
 use crate::command::{Query, Response as NodeResponse};
 use crate::cql::frame::event::{ChangeType, Event, EventType, SchemaChange, SchemaTarget};
 use crate::cql::frame::{
-    default_supported, Compression, ErrorResponse, FrameOptions, Request, RequestFrame, Response,
+    default_supported, Compression, ErrorKind, ErrorResponse, FrameOptions, Request, RequestFrame,
+    Response,
 };
 use crate::cql::parser::ast::Statement;
 use crate::cql::stmt;
@@ -178,8 +179,13 @@ pub struct Session {
     compression: Mutex<Option<Compression>>,
     keyspace: Mutex<Option<String>>,
     started: Mutex<bool>,
+    /// Logged in, or no login needed (no CQL password configured).
+    authenticated: Mutex<bool>,
     events_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
+
+/// The authenticator drivers are told of when a password is configured.
+const PASSWORD_AUTHENTICATOR: &str = "org.apache.cassandra.auth.PasswordAuthenticator";
 
 impl Session {
     pub fn new(server: Arc<Server>) -> Session {
@@ -188,6 +194,7 @@ impl Session {
             compression: Mutex::new(None),
             keyspace: Mutex::new(None),
             started: Mutex::new(false),
+            authenticated: Mutex::new(false),
             events_task: Mutex::new(None),
         }
     }
@@ -252,10 +259,17 @@ impl Session {
             Request::Startup(s) => {
                 match s.compression() {
                     Ok(c) => {
-                        let reply = self.respond(stream, &Response::Ready);
+                        let login = !self.server.node.config.cql.password.is_empty();
+                        // READY (or AUTHENTICATE) itself goes out uncompressed (the client
+                        // switches after it).
+                        let reply = if login {
+                            self.respond(stream, &Response::Authenticate(PASSWORD_AUTHENTICATOR))
+                        } else {
+                            self.respond(stream, &Response::Ready)
+                        };
                         *self.compression.lock() = c;
                         *self.started.lock() = true;
-                        // READY itself goes out uncompressed (the client switches after it).
+                        *self.authenticated.lock() = !login;
                         reply
                     }
                     Err(e) => self.error(stream, e.to_response()),
@@ -265,7 +279,14 @@ impl Session {
                 stream,
                 ErrorResponse::protocol("Unexpected message, expecting STARTUP or OPTIONS"),
             ),
-            Request::AuthResponse(_) => self.respond(stream, &Response::AuthSuccess(None)),
+            Request::AuthResponse(token) => match self.log_in(token.as_deref()) {
+                Ok(()) => self.respond(stream, &Response::AuthSuccess(None)),
+                Err(e) => self.error(stream, e),
+            },
+            _ if !*self.authenticated.lock() => self.error(
+                stream,
+                ErrorResponse::protocol("Unexpected message, expecting AUTH_RESPONSE"),
+            ),
             Request::Register(events) => {
                 if events.contains(&EventType::SchemaChange) {
                     self.forward_events(out_tx.clone());
@@ -276,6 +297,40 @@ impl Session {
             Request::Prepare { query } => stmt::prepare(self, stream, &query).await,
             Request::Execute { id, params } => stmt::execute(self, stream, id, params).await,
             Request::Batch(b) => stmt::batch(self, stream, b).await,
+        }
+    }
+
+    /// Checks a SASL PLAIN token (`authzid \0 user \0 password`) against the configured
+    /// account. Without a configured password anyone is let in, as AllowAllAuthenticator does.
+    fn log_in(&self, token: Option<&[u8]>) -> Result<(), ErrorResponse> {
+        let cfg = &self.server.node.config.cql;
+        if cfg.password.is_empty() {
+            *self.authenticated.lock() = true;
+            return Ok(());
+        }
+        let mut parts = token.unwrap_or_default().splitn(3, |b| *b == 0);
+        let (_, user, password) = (parts.next(), parts.next(), parts.next());
+        let (Some(user), Some(password)) = (user, password) else {
+            return Err(ErrorResponse::new(
+                ErrorKind::BadCredentials,
+                "Authentication failed: the token is not SASL PLAIN (authzid, user, password)",
+            ));
+        };
+        let same = |a: &[u8], b: &[u8]| {
+            // Compared in full, whatever differs first.
+            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        };
+        if same(user, cfg.username.as_bytes()) && same(password, cfg.password.as_bytes()) {
+            *self.authenticated.lock() = true;
+            Ok(())
+        } else {
+            Err(ErrorResponse::new(
+                ErrorKind::BadCredentials,
+                format!(
+                    "Provided username {} and/or password are incorrect",
+                    String::from_utf8_lossy(user)
+                ),
+            ))
         }
     }
 
