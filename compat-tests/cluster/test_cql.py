@@ -53,9 +53,14 @@ def test_peers_schema_and_rows_through_every_node(make_cluster):
             cl, s = session_on(n)
             clusters.append(cl)
             sessions[n.id] = s
+        # A node learns the others from the membership in the log it applies, which reaches
+        # the last node to join a moment after its CQL port opens: wait for it, then check.
         for n in nodes:
-            peers = sessions[n.id].execute("SELECT peer, rpc_address FROM system.peers").all()
-            assert len(peers) == 2, f"node {n.id}: {peers}"
+            def peers_of(n=n):
+                return sessions[n.id].execute("SELECT peer, rpc_address FROM system.peers").all()
+            poll(lambda: len(peers_of()) == 2, 15, msg=f"system.peers on node {n.id}")
+            peers = peers_of()
+            assert sorted(str(p.rpc_address) for p in peers) == ["127.0.0.1", "127.0.0.1"], peers
         follower = c.followers(leader)[0]
         fs = sessions[follower.id]
         fs.execute("CREATE KEYSPACE cl WITH replication = "
