@@ -1,5 +1,5 @@
 //! Work the node schedules in the background, as Commands through the write path: deleting keys
-//! whose deadline passed, and collecting the elements of deleted collections.
+//! whose deadline passed, and collecting the elements of deleted collections and the rows of dropped or truncated tables.
 
 use bytes::Bytes;
 
@@ -60,14 +60,14 @@ fn housekeeping(
                 if left == 0 {
                     break;
                 }
-                let (Some(version), Some(space)) = (
+                let (Some(prefix), Some(space)) = (
                     keys::decode_garbage(&record),
                     tag.first().copied().and_then(Space::from_tag),
                 ) else {
                     txn.remove_meta(&record);
                     continue;
                 };
-                let elements = txn.version_elements(space, version, left)?;
+                let elements = txn.version_elements(space, &prefix, left)?;
                 let done = elements.len() < left;
                 left -= elements.len();
                 collected += elements.len() as i64;

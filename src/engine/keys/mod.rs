@@ -122,11 +122,19 @@ pub fn decode_expiry_entry(k: &[u8]) -> Option<(i64, Db, &[u8])> {
     Some((at, k[9], &k[12..]))
 }
 
-/// `03 version`.
-pub fn garbage(version: u64) -> [u8; 9] {
-    let mut k = [0u8; 9];
-    k[0] = GARBAGE;
-    k[1..].copy_from_slice(&version.to_be_bytes());
+/// `03 version`: a collection version whose elements await collection.
+pub fn garbage(version: u64) -> Vec<u8> {
+    owned_garbage(version, &[])
+}
+
+/// `03 version owner`: records under `owner version` await collection (a table's rows hang
+/// off its id and then its version). The version comes first so the collector takes the oldest
+/// first, whatever owns it.
+pub fn owned_garbage(version: u64, owner: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + owner.len());
+    k.push(GARBAGE);
+    k.extend_from_slice(&version.to_be_bytes());
+    k.extend_from_slice(owner);
     k
 }
 
@@ -134,11 +142,15 @@ pub fn garbage_prefix() -> [u8; 1] {
     [GARBAGE]
 }
 
-pub fn decode_garbage(k: &[u8]) -> Option<u64> {
-    match k {
-        [GARBAGE, v @ ..] => Some(u64::from_be_bytes(v.try_into().ok()?)),
-        _ => None,
-    }
+/// The prefix of the records a garbage entry names: `owner version`.
+pub fn decode_garbage(k: &[u8]) -> Option<Vec<u8>> {
+    let [GARBAGE, rest @ ..] = k else {
+        return None;
+    };
+    let (version, owner) = rest.split_first_chunk::<8>()?;
+    let mut prefix = owner.to_vec();
+    prefix.extend_from_slice(version);
+    Some(prefix)
 }
 
 /// The prefix of every element of one collection version.

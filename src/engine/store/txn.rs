@@ -481,9 +481,16 @@ impl<'a> Txn<'a> {
 
     /// Hands a collection version to the background collector.
     pub fn discard_version(&mut self, (space, version): (Space, u64)) {
+        self.pending
+            .put(Space::Meta, keys::garbage(version), vec![space.tag()]);
+    }
+
+    /// Hands every record under `owner version` in `space` to the background collector (a
+    /// dropped or truncated table's rows), so the command that discards them is O(1).
+    pub fn discard_owned_version(&mut self, space: Space, owner: &[u8], version: u64) {
         self.pending.put(
             Space::Meta,
-            keys::garbage(version).to_vec(),
+            keys::owned_garbage(version, owner),
             vec![space.tag()],
         );
     }
@@ -608,15 +615,14 @@ impl<'a> Txn<'a> {
         self.pending.delete(Space::Meta, key.to_vec());
     }
 
-    /// Up to `limit` element keys of a discarded version.
+    /// Up to `limit` keys of a discarded version (named by its record prefix).
     pub fn version_elements(
         &self,
         space: Space,
-        version: u64,
+        prefix: &[u8],
         limit: usize,
     ) -> Result<Vec<Vec<u8>>, CommandError> {
-        let prefix = keys::version_prefix(version);
-        let records = self.scan(space, &ScanRange::prefix(&prefix, limit))?;
+        let records = self.scan(space, &ScanRange::prefix(prefix, limit))?;
         Ok(records.into_iter().map(|(k, _)| k).collect())
     }
 

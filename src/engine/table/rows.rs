@@ -630,8 +630,11 @@ fn map_of(v: Option<Value>) -> Vec<(Value, Value)> {
 }
 
 /// Every row of a table's old version (TRUNCATE, DROP), deleted in the same batch.
-pub(super) fn collect_version(txn: &mut Txn<'_>, table: &TableDef) -> Result<(), CommandError> {
-    txn.delete_prefix(Space::CqlRows, &keys::table_rows(&table.id, table.version))
+/// Leaves the rows of the table's current version to the background collector: TRUNCATE and
+/// DROP TABLE are O(1) whatever the table holds (readers and writers use the new version, or
+/// no longer find the table).
+pub(super) fn collect_version(txn: &mut Txn<'_>, table: &TableDef) {
+    txn.discard_owned_version(Space::CqlRows, &table.id, table.version);
 }
 
 pub(super) fn select(txn: &Txn<'_>, s: &Select) -> Result<Response, CommandError> {

@@ -102,7 +102,7 @@ pub(super) fn apply(
         },
         Command::Truncate { keyspace, name } => {
             let mut t = existing_table(txn, keyspace, name)?;
-            super::rows::collect_version(txn, &t)?;
+            super::rows::collect_version(txn, &t);
             t.version = ctx.index;
             store_table(txn, &t);
             false
@@ -203,7 +203,7 @@ fn drop_table(txn: &mut Txn<'_>, t: &TableDef) {
     txn.delete_record(Space::CqlSchema, keys::table_name(&t.keyspace, &t.name));
     // Rows of a dropped table are left under its id, which no new table reuses; collecting
     // them is the same background work as TRUNCATE's.
-    let _ = super::rows::collect_version(txn, t);
+    super::rows::collect_version(txn, t);
 }
 
 fn bump_version(txn: &mut Txn<'_>, index: u64) {
