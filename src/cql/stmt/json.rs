@@ -26,22 +26,13 @@ pub fn insert_columns(
     text: &str,
     default: JsonDefault,
 ) -> R<(Vec<String>, Vec<Term>)> {
-    let object: Vec<(String, Box<RawValue>)> = match serde_json::from_str::<
-        serde_json::Map<String, serde_json::Value>,
-    >(text)
-    {
-        // Parsed twice: once to know it is an object at all (with a clear message if not),
-        // once keeping the raw text of each value.
-        Ok(_) => serde_json::from_str::<std::collections::BTreeMap<String, Box<RawValue>>>(text)
-            .map_err(|e| invalid(format!("Could not decode JSON string as a map: {e}")))?
-            .into_iter()
-            .collect(),
-        Err(e) => {
-            return Err(invalid(format!(
+    // Each value kept as its raw text, so a number keeps the digits it was written with.
+    let object: std::collections::BTreeMap<String, Box<RawValue>> = serde_json::from_str(text)
+        .map_err(|e| {
+            invalid(format!(
                 "Could not decode JSON string as a map: {e}. (String was: {text})"
-            )))
-        }
-    };
+            ))
+        })?;
     let mut columns = Vec::with_capacity(table.columns.len());
     let mut terms = Vec::with_capacity(table.columns.len());
     for (key, raw) in &object {
