@@ -8,13 +8,21 @@ leader through the Raft log, reads are linearized. Checked here:
 2. kill -9 of the leader while a driver writes through a follower: every acknowledged write
    is there afterwards, read through each surviving node and through the killed node once it
    is back.
+3. Cluster events: a connection REGISTERed with the leader is told NEW_NODE when a node joins,
+   DOWN when it is killed, UP when it is back and REMOVED_NODE when it is forgotten. (Drivers
+   act on these by address: all nodes here share 127.0.0.1 and system.peers carries no port,
+   so the raw events are what is checked.)
 """
 
+import socket
+import struct
 import time
 
 import pytest
 from cassandra.cluster import Cluster
 from cassandra.connection import DefaultEndPoint
+
+from conftest import Simple
 
 from .conftest import poll
 
@@ -39,6 +47,114 @@ def _cql_up(node):
             return True
     except OSError:
         return False
+
+
+class EventConn:
+    """A raw v4 connection REGISTERed for cluster events, read frame by frame."""
+
+    def __init__(self, node, kinds=("TOPOLOGY_CHANGE", "STATUS_CHANGE")):
+        self.sock = socket.create_connection((node.host, node.cql_port), timeout=10)
+        self._send(0x01, self._string_map({"CQL_VERSION": "3.0.0"}))
+        assert self._read()[0] == 0x02, "READY after STARTUP"
+        body = struct.pack(">H", len(kinds))
+        for k in kinds:
+            body += struct.pack(">H", len(k)) + k.encode()
+        self._send(0x0B, body)
+        assert self._read()[0] == 0x02, "READY after REGISTER"
+
+    @staticmethod
+    def _string_map(d):
+        out = struct.pack(">H", len(d))
+        for k, v in d.items():
+            out += struct.pack(">H", len(k)) + k.encode() + struct.pack(">H", len(v)) + v.encode()
+        return out
+
+    def _send(self, opcode, body):
+        self.sock.sendall(struct.pack(">BBhBI", 4, 0, 1, opcode, len(body)) + body)
+
+    def _exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            assert chunk, "server closed the event connection"
+            buf += chunk
+        return buf
+
+    def _read(self):
+        _v, _f, stream, opcode, length = struct.unpack(">BBhBI", self._exact(9))
+        return opcode, stream, self._exact(length)
+
+    def next_event(self, timeout):
+        """(kind, change, "ip:port") of the next EVENT frame, or None after `timeout`."""
+        self.sock.settimeout(timeout)
+        try:
+            opcode, stream, body = self._read()
+        except (socket.timeout, TimeoutError):
+            return None
+        assert (opcode, stream) == (0x0C, -1), (opcode, stream)
+        pos = 0
+
+        def string():
+            nonlocal pos
+            (n,) = struct.unpack(">H", body[pos:pos + 2])
+            pos += 2 + n
+            return body[pos - n:pos].decode()
+
+        kind, change = string(), string()
+        n = body[pos]
+        ip = socket.inet_ntop(socket.AF_INET if n == 4 else socket.AF_INET6, body[pos + 1:pos + 1 + n])
+        (port,) = struct.unpack(">i", body[pos + 1 + n:pos + 5 + n])
+        return kind, change, f"{ip}:{port}"
+
+    def wait_for(self, want, timeout):
+        """Reads events until `want` arrives; returns the ones read before it."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            e = self.next_event(max(0.05, deadline - time.monotonic()))
+            if e == want:
+                return seen
+            if e is not None:
+                seen.append(e)
+        raise AssertionError(f"no {want} within {timeout}s; got {seen}")
+
+    def close(self):
+        self.sock.close()
+
+
+def test_join_kill_restart_and_forget_are_pushed_as_events(make_cluster):
+    c = make_cluster(2)
+    leader = c.leader()
+    wait_cql(list(c.nodes.values()))
+    events = EventConn(leader)
+    try:
+        first = c.followers(leader)[0]
+        newcomer = c.add_node(join=first.raft_addr)
+        wait_cql([newcomer])
+        addr = f"127.0.0.1:{newcomer.cql_port}"
+        before = events.wait_for(("TOPOLOGY_CHANGE", "NEW_NODE", addr), 30)
+        assert all(e[0] == "STATUS_CHANGE" for e in before), before
+        newcomer.kill()
+        events.wait_for(("STATUS_CHANGE", "DOWN", addr), 30)
+        newcomer.start()
+        wait_cql([newcomer])
+        events.wait_for(("STATUS_CHANGE", "UP", addr), 30)
+
+        # The restarted node may have won an election meanwhile: forget one that does not
+        # lead and is not the one the events come from.
+        now = c.leader()
+        victim = next(n for n in c.nodes.values() if n.id not in (now.id, leader.id))
+        gone = f"127.0.0.1:{victim.cql_port}"
+        with now.raw(timeout=30) as conn:
+            reply = conn.call("CLUSTER", "FORGET", str(victim.id))
+            assert reply == Simple("OK"), reply
+        c.forget(victim)
+        events.wait_for(("TOPOLOGY_CHANGE", "REMOVED_NODE", gone), 30)
+        victim.stop()
+        # Nothing more is said of the nodes that stayed.
+        assert events.next_event(1.0) is None
+    finally:
+        events.close()
 
 
 def test_peers_schema_and_rows_through_every_node(make_cluster):

@@ -14,6 +14,7 @@ mod session;
 mod stmt;
 pub mod system;
 pub mod token;
+mod topology;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -32,6 +33,7 @@ use session::{Server, Session};
 pub async fn serve(node: Arc<Node>, listener: TcpListener) {
     let server = Arc::new(Server::new(node));
     server.watch_schema();
+    topology::watch(&server);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,

@@ -72,6 +72,11 @@ impl Server {
         });
     }
 
+    /// Tells every connection registered for this kind of event.
+    pub fn send_event(&self, e: Event) {
+        let _ = self.events.send(e);
+    }
+
     pub fn schema(&self) -> Arc<Schema> {
         self.schema.read().clone()
     }
@@ -288,8 +293,8 @@ impl Session {
                 ErrorResponse::protocol("Unexpected message, expecting AUTH_RESPONSE"),
             ),
             Request::Register(events) => {
-                if events.contains(&EventType::SchemaChange) {
-                    self.forward_events(out_tx.clone());
+                if !events.is_empty() {
+                    self.forward_events(out_tx.clone(), events);
                 }
                 self.respond(stream, &Response::Ready)
             }
@@ -334,13 +339,15 @@ impl Session {
         }
     }
 
-    /// Pushes schema change events to this connection from now on.
-    fn forward_events(&self, out_tx: mpsc::Sender<BytesMut>) {
+    /// Pushes the events of the registered kinds to this connection from now on (a later
+    /// REGISTER replaces the kinds).
+    fn forward_events(&self, out_tx: mpsc::Sender<BytesMut>, kinds: Vec<EventType>) {
         let mut rx = self.server.events.subscribe();
         let compression = self.compression();
         let task = tokio::spawn(async move {
             loop {
                 match rx.recv().await {
+                    Ok(event) if !kinds.contains(&event.event_type()) => {}
                     Ok(event) => {
                         let mut out = BytesMut::new();
                         Response::Event(&event).encode_frame(
