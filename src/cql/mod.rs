@@ -53,6 +53,15 @@ pub async fn serve(node: Arc<Node>, listener: TcpListener) {
     }
 }
 
+/// Responses of requests answered at once go out in pieces of about this size, each followed
+/// by a yield so that the writer sends it while the rest of the read is served: the client
+/// then gets to work on its answers (and to send more requests) while the server works too.
+/// Holding every response of a read until the whole read was served put client and server in
+/// lockstep, each idle while the other worked (measured with bench/cql, 1M rows, 256 requests
+/// in flight: point selects 48k/s with the server at 0.73 of a core, 75-86k/s at 0.97 with
+/// 2 KiB; 512 B and 4 KiB measured lower, 16 KiB no better than unbounded).
+const READY_FLUSH_BYTES: usize = 2 << 10;
+
 async fn connection(server: Arc<Server>, stream: TcpStream) -> anyhow::Result<()> {
     let (mut rd, mut wr) = stream.into_split();
     let max = server.node.config.cql.max_frame_bytes;
@@ -80,8 +89,8 @@ async fn connection(server: Arc<Server>, stream: TcpStream) -> anyhow::Result<()
     let in_flight = Arc::new(Semaphore::new(server.node.config.cql.max_in_flight));
     let mut decoder = FrameDecoder::new(max);
     let mut buf = BytesMut::with_capacity(16 * 1024);
-    // Responses of requests answered at once (reads served from local state), sent together
-    // before the next read from the socket.
+    // Responses of requests answered at once (reads served from local state), sent in pieces
+    // of READY_FLUSH_BYTES and before the next read from the socket.
     let mut ready = BytesMut::new();
     let result = loop {
         let frame = match decoder.decode(&mut buf) {
@@ -138,8 +147,11 @@ async fn connection(server: Arc<Server>, stream: TcpStream) -> anyhow::Result<()
             Poll::Ready(out) => {
                 ready.extend_from_slice(&out);
                 drop(permit);
-                if ready.len() > 1 << 20 && out_tx.send(ready.split()).await.is_err() {
-                    break Ok(());
+                if ready.len() >= READY_FLUSH_BYTES {
+                    if out_tx.send(ready.split()).await.is_err() {
+                        break Ok(());
+                    }
+                    tokio::task::yield_now().await;
                 }
             }
             Poll::Pending => {
