@@ -41,12 +41,21 @@ pub struct Config {
     pub log: LogConfig,
 }
 
+/// See `config/trident.toml` for why these sizes.
+pub const DEFAULT_BLOCK_CACHE_BYTES: u64 = 128 << 20;
+pub const DEFAULT_RECORD_CACHE_BYTES: u64 = 128 << 20;
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     pub data_dir: PathBuf,
     pub fsync: Fsync,
     pub mode: StorageMode,
+    /// Bytes of fjall's block cache, shared by every keyspace: the decoded blocks of the
+    /// store's tables that reads find without a file read.
+    pub block_cache_bytes: u64,
+    /// Bytes of the cache of whole records in front of fjall (CQL rows); 0 turns it off.
+    pub record_cache_bytes: u64,
 }
 
 impl Default for StorageConfig {
@@ -55,6 +64,8 @@ impl Default for StorageConfig {
             data_dir: PathBuf::from("./data"),
             fsync: Fsync::Everysec,
             mode: StorageMode::Disk,
+            block_cache_bytes: DEFAULT_BLOCK_CACHE_BYTES,
+            record_cache_bytes: DEFAULT_RECORD_CACHE_BYTES,
         }
     }
 }
@@ -293,6 +304,8 @@ mod tests {
         let d = Config::default();
         assert_eq!(c.storage.data_dir, d.storage.data_dir);
         assert_eq!(c.storage.fsync, d.storage.fsync);
+        assert_eq!(c.storage.block_cache_bytes, d.storage.block_cache_bytes);
+        assert_eq!(c.storage.record_cache_bytes, d.storage.record_cache_bytes);
         assert_eq!(c.resp.addr, d.resp.addr);
         assert_eq!(c.resp.proto_max_bulk_len, d.resp.proto_max_bulk_len);
         assert_eq!(c.admin.addr, d.admin.addr);

@@ -121,6 +121,11 @@ fn refresh_gauges(node: &Node) {
     metrics::gauge!("trident_disk_bytes").set(node.disk_space() as f64);
     metrics::gauge!("trident_applied_index").set(node.applied_index() as f64);
     metrics::gauge!("trident_expired_keys_total").set(node.expired_keys() as f64);
+    let (hits, misses, entries, bytes) = node.record_cache_stats();
+    metrics::gauge!("trident_record_cache_hits_total").set(hits as f64);
+    metrics::gauge!("trident_record_cache_misses_total").set(misses as f64);
+    metrics::gauge!("trident_record_cache_entries").set(entries as f64);
+    metrics::gauge!("trident_record_cache_bytes").set(bytes as f64);
     for db in 0..crate::shared::limits::DATABASES as u8 {
         let (keys, expires) = node.key_counts(db);
         if keys > 0 {

@@ -63,7 +63,7 @@ struct KeyCounts {
 
 pub struct Engine {
     db: Database,
-    spaces: Spaces,
+    pub(crate) spaces: Spaces,
     counts: KeyCounts,
     applied: AtomicU64,
     cursors: store::scan::Cursors,
@@ -92,10 +92,28 @@ pub struct Engine {
     _scratch: Option<tempfile::TempDir>,
 }
 
+/// How much memory the store's caches may hold (`[storage]` in the config file).
+#[derive(Clone, Copy, Debug)]
+pub struct Caches {
+    /// fjall's block cache: decoded blocks of the tables, shared by every keyspace.
+    pub blocks: u64,
+    /// The [`store::records::RecordCache`] of whole hot records.
+    pub records: u64,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            blocks: crate::config::DEFAULT_BLOCK_CACHE_BYTES,
+            records: crate::config::DEFAULT_RECORD_CACHE_BYTES,
+        }
+    }
+}
+
 impl Engine {
     /// Opens (or creates) the store in `dir`. With `memory`, `dir` is ignored and the data lives in
     /// a scratch directory that is deleted on exit.
-    pub fn open(dir: &Path, memory: bool) -> anyhow::Result<Engine> {
+    pub fn open(dir: &Path, memory: bool, caches: Caches) -> anyhow::Result<Engine> {
         let scratch = if memory {
             Some(tempfile::Builder::new().prefix("trident-mem").tempdir()?)
         } else {
@@ -106,8 +124,9 @@ impl Engine {
         Self::check_install_marker(path)?;
         let db = Database::builder(path)
             .manual_journal_persist(true)
+            .cache_size(caches.blocks)
             .open()?;
-        let spaces = Spaces::open(&db)?;
+        let spaces = Spaces::open(&db, caches.records)?;
         let waiters =
             parking_lot::Mutex::new(store::waiters::Waiters::load(spaces.get(Space::Meta))?);
         let engine = Engine {
@@ -371,7 +390,7 @@ pub mod testing {
     impl TestStore {
         pub fn new() -> TestStore {
             let dir = tempfile::tempdir().expect("temp dir");
-            let engine = Engine::open(dir.path(), false).expect("open");
+            let engine = Engine::open(dir.path(), false, Caches::default()).expect("open");
             TestStore {
                 engine,
                 index: 1 << ENTRY_SHIFT,

@@ -122,7 +122,14 @@ impl Node {
             .as_ref()
             .map_or(config.storage.data_dir.clone(), |s| s.path().to_path_buf());
         crate::engine::store::format::check(&root)?;
-        let engine = Arc::new(Engine::open(&root.join("state"), false)?);
+        let engine = Arc::new(Engine::open(
+            &root.join("state"),
+            false,
+            crate::engine::Caches {
+                blocks: config.storage.block_cache_bytes,
+                records: config.storage.record_cache_bytes,
+            },
+        )?);
         let fsync = if memory {
             Fsync::Never
         } else {

@@ -39,6 +39,11 @@ impl Node {
     }
 
     /// Keys deleted by expiry since start (INFO `expired_keys`).
+    /// The record cache's (hits, misses, entries, bytes).
+    pub fn record_cache_stats(&self) -> (u64, u64, u64, u64) {
+        self.engine.spaces.records.stats()
+    }
+
     pub fn expired_keys(&self) -> u64 {
         self.engine.expired_keys.load(Ordering::Relaxed)
     }

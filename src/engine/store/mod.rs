@@ -9,6 +9,7 @@ pub mod format;
 pub mod header;
 pub mod history;
 pub mod overlay;
+pub mod records;
 pub mod scan;
 pub mod snapshot;
 pub mod space;

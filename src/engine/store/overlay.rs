@@ -18,26 +18,41 @@ use crate::engine::store::space::{self, Space, Spaces};
 
 /// Where reads of committed data go: straight to the keyspaces (the writer, which is the only
 /// writer, needs no isolation) or to a point-in-time view (a query that reads several records).
+/// Both carry the record cache's generation noted before the view was taken, so that a miss
+/// may fill the cache (see [`crate::engine::store::records`]).
 #[derive(Clone, Copy)]
 pub enum Source<'a> {
-    Direct(&'a Spaces),
-    View(&'a Spaces, &'a fjall::Snapshot),
+    Direct(&'a Spaces, u64),
+    View(&'a Spaces, &'a fjall::Snapshot, u64),
 }
 
 impl Source<'_> {
     pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<fjall::Slice>, CommandError> {
-        Ok(match self {
-            Source::Direct(s) => s.get(space).get(key)?,
-            Source::View(s, v) => v.get(s.get(space), key)?,
-        })
+        let (spaces, generation) = match self {
+            Source::Direct(s, g) | Source::View(s, _, g) => (*s, *g),
+        };
+        let cached = spaces.records.is_cached(space);
+        if cached {
+            if let Some(v) = spaces.records.get(space, key) {
+                return Ok(Some(v));
+            }
+        }
+        let v = match self {
+            Source::Direct(s, _) => s.get(space).get(key)?,
+            Source::View(s, v, _) => v.get(s.get(space), key)?,
+        };
+        if let (true, Some(v)) = (cached, &v) {
+            spaces.records.fill(space, key, v, generation);
+        }
+        Ok(v)
     }
 
     fn range(&self, space: Space, from: Vec<u8>, to: Option<Vec<u8>>) -> fjall::Iter {
         match (self, to) {
-            (Source::Direct(s), Some(t)) => s.get(space).range(from..t),
-            (Source::Direct(s), None) => s.get(space).range(from..),
-            (Source::View(s, v), Some(t)) => v.range(s.get(space), from..t),
-            (Source::View(s, v), None) => v.range(s.get(space), from..),
+            (Source::Direct(s, _), Some(t)) => s.get(space).range(from..t),
+            (Source::Direct(s, _), None) => s.get(space).range(from..),
+            (Source::View(s, v, _), Some(t)) => v.range(s.get(space), from..t),
+            (Source::View(s, v, _), None) => v.range(s.get(space), from..),
         }
     }
 }
@@ -178,7 +193,19 @@ impl Overlay {
             return Ok(());
         }
         let mut batch: OwnedWriteBatch = db.batch().durability(None);
-        for ((_, ks), writes) in spaces.all().zip(self.entries) {
+        let mut cached = Vec::new();
+        for ((space, ks), writes) in spaces.all().zip(self.entries) {
+            if spaces.records.is_cached(space) {
+                // Kept for the record cache, which learns the batch once it is in fjall.
+                for (key, value) in &writes {
+                    match value {
+                        Some(v) => batch.insert(ks, key.as_slice(), v.as_slice()),
+                        None => batch.remove(ks, key.as_slice()),
+                    }
+                }
+                cached.push((space, writes));
+                continue;
+            }
             for (key, value) in writes {
                 match value {
                     Some(v) => batch.insert(ks, key, v),
@@ -187,6 +214,15 @@ impl Overlay {
             }
         }
         batch.commit()?;
+        if !cached.is_empty() {
+            spaces
+                .records
+                .committed(cached.iter().flat_map(|(space, writes)| {
+                    writes
+                        .iter()
+                        .map(|(k, v)| (*space, k.as_slice(), v.as_deref()))
+                }));
+        }
         Ok(())
     }
 }
@@ -232,14 +268,14 @@ mod tests {
     fn scans_merge_pending_writes_over_committed_ones() {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Database::builder(dir.path()).open().expect("db");
-        let spaces = Spaces::open(&db).expect("keyspaces");
+        let spaces = Spaces::open(&db, 0).expect("keyspaces");
         for k in [b"p1", b"p3", b"p5", b"q0"] {
             spaces
                 .get(Space::Meta)
                 .insert(k.to_vec(), b"old".to_vec())
                 .expect("insert");
         }
-        let ks = Source::Direct(&spaces);
+        let ks = Source::Direct(&spaces, 0);
         let mut o = Overlay::default();
         o.put(Space::Meta, b"p2".to_vec(), b"new".to_vec());
         o.put(Space::Meta, b"p3".to_vec(), b"new".to_vec());

@@ -106,6 +106,7 @@ impl Engine {
         }
         self.pop_hints.lock().clear();
         self.table_defs.invalidate();
+        self.spaces.records.clear();
         Ok(())
     }
 
@@ -135,6 +136,8 @@ impl Engine {
         self.applied
             .store(applied, std::sync::atomic::Ordering::Relaxed);
         self.table_defs.invalidate();
+        // Readers may have filled it from the half-installed store.
+        self.spaces.records.clear();
         if let Some(marker) = self.install_marker() {
             std::fs::remove_file(marker).map_err(|e| CommandError::Storage(e.to_string()))?;
         }

@@ -7,6 +7,8 @@
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions};
 
+use crate::engine::store::records::RecordCache;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Space {
     /// Key headers, the expiry index, garbage records, blocked clients, the node's own records.
@@ -66,26 +68,35 @@ fn options(space: Space) -> KeyspaceCreateOptions {
     }
 }
 
-/// The open keyspaces, indexed by [`Space`].
-pub struct Spaces([Keyspace; COUNT]);
+/// The open keyspaces, indexed by [`Space`], and the cache of their hot records.
+pub struct Spaces {
+    keyspaces: [Keyspace; COUNT],
+    pub records: RecordCache,
+}
 
 impl Spaces {
-    pub fn open(db: &Database) -> fjall::Result<Spaces> {
+    /// Opens every keyspace; `record_cache_bytes` bounds the [`RecordCache`] (0: none).
+    pub fn open(db: &Database, record_cache_bytes: u64) -> fjall::Result<Spaces> {
         let mut open = Vec::with_capacity(COUNT);
         for (space, name) in SPACES {
             open.push(db.keyspace(name, || options(space))?);
         }
         match open.try_into() {
-            Ok(all) => Ok(Spaces(all)),
+            Ok(keyspaces) => Ok(Spaces {
+                keyspaces,
+                records: RecordCache::new(record_cache_bytes),
+            }),
             Err(_) => unreachable!("one keyspace per registry entry"),
         }
     }
 
     pub fn get(&self, space: Space) -> &Keyspace {
-        &self.0[space as usize]
+        &self.keyspaces[space as usize]
     }
 
     pub fn all(&self) -> impl Iterator<Item = (Space, &Keyspace)> {
-        SPACES.iter().map(|(s, _)| (*s, &self.0[*s as usize]))
+        SPACES
+            .iter()
+            .map(|(s, _)| (*s, &self.keyspaces[*s as usize]))
     }
 }

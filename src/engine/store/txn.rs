@@ -73,6 +73,9 @@ pub struct Txn<'a> {
     /// The table definitions' generation when this transaction began, noted before its view
     /// was taken (see `engine::table::defs`).
     schema_generation: u64,
+    /// The record cache's generation when this transaction began, noted before its view was
+    /// taken: what a miss may fill the cache with.
+    record_generation: u64,
 }
 
 /// What a committed batch changed that someone may be waiting for: Kafka fetches wait for logs
@@ -111,6 +114,7 @@ impl<'a> Txn<'a> {
             effect: false,
             notices: Notices::default(),
             schema_generation: engine.table_defs.generation(),
+            record_generation: engine.spaces.records.generation(),
         }
     }
 
@@ -170,8 +174,8 @@ impl<'a> Txn<'a> {
 
     fn src(&self) -> Source<'_> {
         match &self.view {
-            Some(v) => Source::View(&self.engine.spaces, v),
-            None => Source::Direct(&self.engine.spaces),
+            Some(v) => Source::View(&self.engine.spaces, v, self.record_generation),
+            None => Source::Direct(&self.engine.spaces, self.record_generation),
         }
     }
 
