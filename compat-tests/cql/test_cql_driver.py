@@ -504,3 +504,61 @@ def test_password_authenticator(make_server):
             "SELECT * FROM system.local"), stream=1))
         _, _, op, body = cqlutil.read_frame(sock)
         assert op == cqlutil.ERROR and cqlutil.error_of(body)[0] == 0x000A
+
+
+def _metric(server, name):
+    _, text = server.admin_get("/metrics")
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def test_record_cache_serves_reads_and_follows_every_write(cql_server, session, ks):
+    """Point reads fill the record cache and hit it; every kind of write after that is seen."""
+    session.execute(f"CREATE TABLE {ks}.rc (k int, c int, v text, n int, l list<int>, "
+                    "PRIMARY KEY (k, c))")
+    ins = session.prepare(f"INSERT INTO {ks}.rc (k, c, v, n, l) VALUES (?, ?, ?, ?, ?)")
+    sel = session.prepare(f"SELECT v, n, l FROM {ks}.rc WHERE k = ? AND c = ?")
+    for k in range(50):
+        session.execute(ins, (k, 0, f"v{k}", k, [k]))
+    hits_before = _metric(cql_server, "trident_record_cache_hits_total")
+    for _ in range(2):
+        for k in range(50):
+            assert tuple(session.execute(sel, (k, 0)).one()) == (f"v{k}", k, [k])
+    assert _metric(cql_server, "trident_record_cache_hits_total") >= hits_before + 50
+    assert _metric(cql_server, "trident_record_cache_entries") >= 50
+
+    # Each write to a cached row, then the read that must see it.
+    session.execute(f"UPDATE {ks}.rc SET v = 'updated' WHERE k = 1 AND c = 0")
+    assert session.execute(sel, (1, 0)).one().v == "updated"
+    session.execute(f"UPDATE {ks}.rc SET l = l + [9] WHERE k = 2 AND c = 0")
+    assert session.execute(sel, (2, 0)).one().l == [2, 9]
+    session.execute(f"DELETE n FROM {ks}.rc WHERE k = 3 AND c = 0")
+    assert session.execute(sel, (3, 0)).one().n is None
+    session.execute(f"DELETE FROM {ks}.rc WHERE k = 4 AND c = 0")
+    assert session.execute(sel, (4, 0)).one() is None
+    session.execute(f"DELETE FROM {ks}.rc WHERE k = 5")
+    assert session.execute(sel, (5, 0)).one() is None
+    session.execute(f"DELETE FROM {ks}.rc WHERE k = 6 AND c >= 0")
+    assert session.execute(sel, (6, 0)).one() is None
+    r = session.execute(f"UPDATE {ks}.rc SET v = 'lwt' WHERE k = 7 AND c = 0 IF v = 'v7'").one()
+    assert r[0] is True
+    assert session.execute(sel, (7, 0)).one().v == "lwt"
+    session.execute(f"INSERT INTO {ks}.rc (k, c, v) VALUES (8, 0, 'ttl') USING TTL 1")
+    assert session.execute(sel, (8, 0)).one().v == "ttl"
+    b = BatchStatement()
+    b.add(SimpleStatement(f"UPDATE {ks}.rc SET v = 'batch' WHERE k = 9 AND c = 0"))
+    b.add(SimpleStatement(f"DELETE FROM {ks}.rc WHERE k = 10 AND c = 0"))
+    session.execute(b)
+    assert session.execute(sel, (9, 0)).one().v == "batch"
+    assert session.execute(sel, (10, 0)).one() is None
+    # A write with an older timestamp loses, cached or not.
+    session.execute(f"UPDATE {ks}.rc USING TIMESTAMP 1 SET v = 'old' WHERE k = 11 AND c = 0")
+    assert session.execute(sel, (11, 0)).one().v == "v11"
+    time.sleep(1.5)
+    assert session.execute(sel, (8, 0)).one().v is None
+    session.execute(f"TRUNCATE {ks}.rc")
+    assert session.execute(sel, (12, 0)).one() is None
+    session.execute(ins, (12, 0, "again", 1, []))
+    assert session.execute(sel, (12, 0)).one().v == "again"
