@@ -86,6 +86,7 @@ pub struct Engine {
     pop_hints: parking_lot::Mutex<zset::PopHints>,
     /// CQL table definitions, decoded (see `table::defs`).
     table_defs: table::TableDefs,
+    newest_writes: table::NewestWrites,
     /// Why applying stopped, once a storage failure stopped it.
     failure: parking_lot::Mutex<Option<String>>,
     /// Holds memory-mode storage alive; dropped (and deleted) with the engine.
@@ -138,6 +139,7 @@ impl Engine {
             failure: parking_lot::Mutex::new(None),
             pop_hints: parking_lot::Mutex::new(zset::PopHints::default()),
             table_defs: table::TableDefs::default(),
+            newest_writes: table::NewestWrites::default(),
             counts: KeyCounts::default(),
             applied: AtomicU64::new(0),
             cursors: store::scan::Cursors::default(),

@@ -107,6 +107,7 @@ impl Engine {
         self.pop_hints.lock().clear();
         self.table_defs.invalidate();
         self.spaces.records.clear();
+        self.newest_writes.forget();
         Ok(())
     }
 

@@ -2,10 +2,12 @@
 //! keyspaces.
 
 mod defs;
+mod newest;
 mod rows;
 mod schema;
 
 pub(super) use defs::TableDefs;
+pub(super) use newest::NewestWrites;
 
 use crate::command::table::{Command, Query, Reply};
 use crate::command::{CommandError, Response};

@@ -344,6 +344,10 @@ fn mutate(
     now_ms: i64,
 ) -> Result<(), CommandError> {
     let (token, pk) = (m.token, &m.partition[..]);
+    let newest = txn
+        .engine
+        .newest_writes
+        .note(&layout.table.id, layout.table.version, m.timestamp);
     match &m.op {
         RowOp::Upsert {
             marker,
@@ -352,7 +356,12 @@ fn mutate(
         } => {
             if *marker || !cells.is_empty() {
                 let key = layout.row_key(token, pk, &m.clustering);
-                let mut row = load(txn, &key)?.unwrap_or_else(|| StoredRow {
+                let stored = if newest && *marker && sets_every_column(layout.table, cells) {
+                    None
+                } else {
+                    load(txn, &key)?
+                };
+                let mut row = stored.unwrap_or_else(|| StoredRow {
                     partition: pk.to_vec(),
                     clustering: m.clustering.clone(),
                     ..StoredRow::default()
@@ -421,6 +430,19 @@ fn mutate(
         }
     }
     Ok(())
+}
+
+/// Whether an upsert's cells replace every regular column's value (see [`super::NewestWrites`]).
+fn sets_every_column(table: &TableDef, cells: &[(u32, CellOp)]) -> bool {
+    table
+        .columns
+        .iter()
+        .filter(|c| c.kind == ColumnKind::Regular)
+        .all(|c| {
+            cells
+                .iter()
+                .any(|(id, op)| *id == c.id && matches!(op, CellOp::Set(_)))
+        })
 }
 
 fn delete_range(

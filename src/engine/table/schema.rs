@@ -67,6 +67,7 @@ pub(super) fn apply(
             }
             let mut t = (**table).clone();
             t.version = ctx.index;
+            txn.engine.newest_writes.created(&t.id, t.version);
             store_table(txn, &t);
             txn.put_record(
                 Space::CqlSchema,
@@ -104,6 +105,7 @@ pub(super) fn apply(
             let mut t = existing_table(txn, keyspace, name)?;
             super::rows::collect_version(txn, &t);
             t.version = ctx.index;
+            txn.engine.newest_writes.created(&t.id, t.version);
             store_table(txn, &t);
             false
         }
@@ -204,6 +206,7 @@ fn drop_table(txn: &mut Txn<'_>, t: &TableDef) {
     // Rows of a dropped table are left under its id, which no new table reuses; collecting
     // them is the same background work as TRUNCATE's.
     super::rows::collect_version(txn, t);
+    txn.engine.newest_writes.dropped(&t.id);
 }
 
 fn bump_version(txn: &mut Txn<'_>, index: u64) {
