@@ -38,12 +38,12 @@ impl Node {
         self.engine.key_counts(db)
     }
 
-    /// Keys deleted by expiry since start (INFO `expired_keys`).
     /// The record cache's (hits, misses, entries, bytes).
     pub fn record_cache_stats(&self) -> (u64, u64, u64, u64) {
         self.engine.spaces.records.stats()
     }
 
+    /// Keys deleted by expiry since start (INFO `expired_keys`).
     pub fn expired_keys(&self) -> u64 {
         self.engine.expired_keys.load(Ordering::Relaxed)
     }

@@ -193,34 +193,29 @@ impl Overlay {
             return Ok(());
         }
         let mut batch: OwnedWriteBatch = db.batch().durability(None);
-        let mut cached = Vec::new();
-        for ((space, ks), writes) in spaces.all().zip(self.entries) {
-            if spaces.records.is_cached(space) {
-                // Kept for the record cache, which learns the batch once it is in fjall.
-                for (key, value) in &writes {
-                    match value {
-                        Some(v) => batch.insert(ks, key.as_slice(), v.as_slice()),
-                        None => batch.remove(ks, key.as_slice()),
-                    }
-                }
-                cached.push((space, writes));
-                continue;
-            }
+        // By reference: fjall copies keys and values into its own slices either way, and the
+        // record cache learns the cached keyspaces' writes once they are in fjall.
+        for ((_, ks), writes) in spaces.all().zip(&self.entries) {
             for (key, value) in writes {
                 match value {
-                    Some(v) => batch.insert(ks, key, v),
-                    None => batch.remove(ks, key),
+                    Some(v) => batch.insert(ks, key.as_slice(), v.as_slice()),
+                    None => batch.remove(ks, key.as_slice()),
                 }
             }
         }
         batch.commit()?;
-        if !cached.is_empty() {
+        let cached = spaces
+            .all()
+            .zip(&self.entries)
+            .filter(|((space, _), writes)| spaces.records.is_cached(*space) && !writes.is_empty());
+        let mut cached = cached.peekable();
+        if cached.peek().is_some() {
             spaces
                 .records
-                .committed(cached.iter().flat_map(|(space, writes)| {
+                .committed(cached.flat_map(|((space, _), writes)| {
                     writes
                         .iter()
-                        .map(|(k, v)| (*space, k.as_slice(), v.as_deref()))
+                        .map(move |(k, v)| (space, k.as_slice(), v.as_deref()))
                 }));
         }
         Ok(())
